@@ -1,0 +1,37 @@
+/* PROXY protocol header encoding: pure functions over two addresses, no
+ * libevent, no I/O.  The client address is `src`, the address the client
+ * connected to is `dst`.  v4-mapped IPv6 addresses are sent as IPv4 (as
+ * nginx does); when, after unmapping, one side is IPv4 and the other IPv6,
+ * the IPv4 side is sent as v4-mapped IPv6 so both share a family.  Any
+ * other family (AF_UNIX, AF_UNSPEC) yields "PROXY UNKNOWN" in v1 and the
+ * UNSPEC family with no address block in v2. */
+#ifndef FRONTD_PROXY_PROTO_H
+#define FRONTD_PROXY_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "proxy_proto_spec.h"
+
+struct pp_tlv {
+	uint8_t type;
+	uint16_t len;
+	const uint8_t *value;
+};
+
+/* Largest header pp_encode_v2 writes without TLVs. */
+#define PP2_MAX_LEN_NO_TLV (PP2_HEADER_LEN + PP2_ADDR_LEN_INET6)
+
+/* Write a v1 line (with CRLF, no NUL) to buf.  Returns its length, or -1
+ * when cap is too small (PP1_MAX_LEN always suffices). */
+int pp_encode_v1(char *buf, size_t cap, const struct sockaddr *src,
+                 const struct sockaddr *dst);
+
+/* Write a v2 header with command PROXY, followed by the TLVs in order.
+ * Returns its length, or -1 when cap is too small or the total length does
+ * not fit in 16 bits. */
+int pp_encode_v2(uint8_t *buf, size_t cap, const struct sockaddr *src,
+                 const struct sockaddr *dst, const struct pp_tlv *tlvs,
+                 size_t ntlvs);
+
+#endif
