@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""client: a test client for mptcp-frontd, over MPTCP or plain TCP.
+
+    client.py [options] HOST PORT MODE [mode options]
+
+Diagnostics go to stderr, one "key value" line each, so scripts can grep
+them; payload (an HTTP body, bytes read) goes to stdout:
+    local 127.0.0.1:54321        our own address, as the server sees it
+    peer 127.0.0.1:40000
+    mptcp active subflows=0      (--mptcp, MPTCP_INFO readable)
+    mptcp fallback (errno ...)   (--mptcp, the connection fell back to TCP)
+    mptcp off                    (plain TCP socket)
+
+Modes:
+    integrity --mib N   send N MiB of seeded pseudo-random bytes while
+                        reading the echo concurrently, half-close, read to
+                        EOF; compare sizes and sha256 both ways
+    halfclose --mib N   send N MiB, shutdown(SHUT_WR), only then read the
+                        whole echo to EOF and compare
+    reset               send some bytes, wait for some echo, close with
+                        SO_LINGER {1, 0} (RST) mid-transfer
+    http PATH           GET PATH (HTTP/1.0), body on stdout; exit 0 on 200
+    send TEXT           send TEXT (\\r \\n escapes), then read like "read"
+    read                read until EOF (or --lines N lines); print it
+    chat STEP...        steps "send:TEXT" or "expect:REGEX" (waits until
+                        a received line matches); prints everything read
+    hold                stay connected until the server closes; report
+                        how long that took and whether it was EOF or RST
+    connect             connect, then close
+
+Exit codes: 0 success; 1 a check failed (mismatch, fallback under
+--expect-mptcp, non-200, expectation not met, --max exceeded); 2 usage;
+3 connect failed (the errno name is printed, e.g. "connect ECONNREFUSED");
+4 I/O error or timeout after connecting.
+Python 3 standard library only.
+"""
+
+import argparse
+import codecs
+import errno
+import hashlib
+import random
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+
+IPPROTO_MPTCP = 262
+SOL_MPTCP = 284
+MPTCP_INFO = 1
+MIB = 1024 * 1024
+CHUNK = 64 * 1024
+PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def info(key, value):
+    sys.stderr.write("%s %s\n" % (key, value))
+    sys.stderr.flush()
+
+
+def errname(e):
+    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else str(e)
+
+
+def fmt_addr(family, sa):
+    if family == socket.AF_INET6:
+        return "[%s]:%d" % (sa[0], sa[1])
+    if family == socket.AF_INET:
+        return "%s:%d" % (sa[0], sa[1])
+    return "unix:%s" % sa
+
+
+def make_proxy_header(version, sock):
+    """A hand-made header (src = our address, dst = the server's): lets a
+    test talk to nginx directly to check the nginx side on its own."""
+    fam = sock.family
+    src, dst = sock.getsockname(), sock.getpeername()
+    if version == "v1":
+        proto = "TCP6" if fam == socket.AF_INET6 else "TCP4"
+        return ("PROXY %s %s %s %d %d\r\n" % (proto, src[0], dst[0], src[1],
+                                              dst[1])).encode()
+    body = (socket.inet_pton(fam, src[0]) + socket.inet_pton(fam, dst[0])
+            + struct.pack("!HH", src[1], dst[1]))
+    famb = 0x21 if fam == socket.AF_INET6 else 0x11
+    return PP2_SIG + bytes([0x21, famb]) + struct.pack("!H", len(body)) + body
+
+
+def mptcp_status(sock, args):
+    if not args.mptcp:
+        info("mptcp", "off")
+        if args.expect_mptcp:
+            raise CheckFailed("--expect-mptcp needs --mptcp")
+        return
+    try:
+        raw = sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
+    except OSError as e:
+        info("mptcp", "fallback (%s)" % errname(e))
+        if args.expect_mptcp:
+            raise CheckFailed("connection fell back to plain TCP")
+        return
+    subflows = raw[0] if raw else -1
+    info("mptcp", "active subflows=%d info_len=%d" % (subflows, len(raw)))
+    if args.expect_fallback:
+        raise CheckFailed("connection is MPTCP, expected a fallback")
+
+
+def connect(args):
+    host = args.host
+    if host.startswith("unix:"):
+        fam, target = socket.AF_UNIX, host[5:]
+    else:
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        target = (host, args.port)
+    proto = IPPROTO_MPTCP if args.mptcp else 0
+    try:
+        s = socket.socket(fam, socket.SOCK_STREAM, proto)
+    except OSError as e:
+        info("error", "socket %s" % errname(e))
+        sys.exit(3)
+    s.settimeout(args.timeout)
+    try:
+        s.connect(target)
+    except OSError as e:
+        info("connect", errname(e) if not isinstance(e, socket.timeout)
+             else "ETIMEDOUT")
+        sys.exit(3)
+    if fam != socket.AF_UNIX:
+        info("local", fmt_addr(fam, s.getsockname()))
+        info("peer", fmt_addr(fam, s.getpeername()))
+        mptcp_status(s, args)
+    if args.send_proxy:
+        s.sendall(make_proxy_header(args.send_proxy, s))
+    return s
+
+
+def stream_bytes(mib, seed):
+    """Yields the pseudo-random payload in CHUNK pieces; every chunk differs
+    so reordering or duplication of whole chunks changes the digest."""
+    total = int(mib * MIB)
+    gen = random.Random(seed)
+    while total > 0:
+        n = min(CHUNK, total)
+        yield gen.randbytes(n)
+        total -= n
+
+
+def paced(it, rate_mibps):
+    if not rate_mibps:
+        yield from it
+        return
+    start = time.monotonic()
+    sent = 0
+    for chunk in it:
+        yield chunk
+        sent += len(chunk)
+        ahead = sent / (rate_mibps * MIB) - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)   # rate limiting, not a readiness wait
+
+
+def read_to_eof(s, h=None):
+    n = 0
+    while True:
+        data = s.recv(256 * 1024)
+        if not data:
+            return n
+        n += len(data)
+        if h:
+            h.update(data)
+
+
+def compare(sent, sdig, got, gdig):
+    info("sent", "%d sha256 %s" % (sent, sdig))
+    info("received", "%d sha256 %s" % (got, gdig))
+    if sent != got or sdig != gdig:
+        raise CheckFailed("echo differs from what was sent")
+    info("result", "match")
+
+
+def mode_integrity(s, args):
+    sh = hashlib.sha256()
+    result = {}
+
+    def sender():
+        try:
+            n = 0
+            for chunk in paced(stream_bytes(args.mib, args.seed), args.rate):
+                s.sendall(chunk)
+                sh.update(chunk)
+                n += len(chunk)
+            s.shutdown(socket.SHUT_WR)
+            result["sent"] = n
+        except OSError as e:
+            result["error"] = e
+
+    t = threading.Thread(target=sender, daemon=True)
+    t.start()
+    rh = hashlib.sha256()
+    got = read_to_eof(s, rh)
+    t.join(args.timeout)
+    if "error" in result:
+        raise result["error"]
+    if "sent" not in result:
+        raise CheckFailed("echo ended (%d bytes) before sending finished" % got)
+    compare(result["sent"], sh.hexdigest(), got, rh.hexdigest())
+
+
+def mode_halfclose(s, args):
+    sh = hashlib.sha256()
+    n = 0
+    for chunk in stream_bytes(args.mib, args.seed):
+        s.sendall(chunk)
+        sh.update(chunk)
+        n += len(chunk)
+    s.shutdown(socket.SHUT_WR)
+    info("shutdown", "SHUT_WR after %d bytes" % n)
+    rh = hashlib.sha256()
+    got = read_to_eof(s, rh)
+    compare(n, sh.hexdigest(), got, rh.hexdigest())
+
+
+def mode_reset(s, args):
+    payload = b"x" * int(args.kib * 1024)
+    s.sendall(payload)
+    # Some echo proves the relay reached the backend; the rest stays unread
+    # so the close is a reset mid-transfer.
+    first = s.recv(4096)
+    if not first:
+        raise CheckFailed("server closed before echoing anything")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    info("reset", "sent %d bytes, got %d back, closed with RST"
+         % (len(payload), len(first)))
+
+
+def mode_http(s, args):
+    req = ("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: frontd-test\r\n"
+           "Connection: close\r\n\r\n" % (args.path, args.host_header))
+    s.sendall(req.encode())
+    chunks = []
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        chunks.append(d)
+    resp = b"".join(chunks)
+    head, sep, body = resp.partition(b"\r\n\r\n")
+    if not sep:
+        raise CheckFailed("no complete HTTP response (%d bytes)" % len(resp))
+    status = head.split(b"\r\n", 1)[0].decode("latin-1")
+    info("status", status)
+    sys.stdout.buffer.write(body)
+    sys.stdout.flush()
+    parts = status.split()
+    if len(parts) < 2 or parts[1] != "200":
+        raise CheckFailed("HTTP status is not 200")
+
+
+def read_lines(s, nlines):
+    buf = b""
+    while nlines == 0 or buf.count(b"\n") < nlines:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    sys.stdout.buffer.write(buf)
+    sys.stdout.flush()
+    if nlines and buf.count(b"\n") < nlines:
+        raise CheckFailed("EOF after %d of %d lines" % (buf.count(b"\n"),
+                                                        nlines))
+
+
+def unescape(text):
+    return codecs.decode(text, "unicode_escape").encode("latin-1")
+
+
+def mode_send(s, args):
+    s.sendall(unescape(args.text))
+    read_lines(s, args.lines)
+
+
+def mode_read(s, args):
+    read_lines(s, args.lines)
+
+
+def mode_chat(s, args):
+    buf = b""
+    consumed = 0    # lines before this offset were already matched
+    for step in args.steps:
+        kind, _, arg = step.partition(":")
+        if kind == "send":
+            s.sendall(unescape(arg))
+        elif kind == "expect":
+            rx = re.compile(arg.encode())
+            while True:
+                lines = buf[consumed:].split(b"\n")
+                hit = None
+                off = consumed
+                for ln in lines[:-1]:
+                    off += len(ln) + 1
+                    if rx.search(ln):
+                        hit = off
+                        break
+                if hit is not None:
+                    consumed = hit
+                    break
+                d = s.recv(65536)
+                if not d:
+                    sys.stdout.buffer.write(buf)
+                    raise CheckFailed("EOF before a line matched %r" % arg)
+                buf += d
+        else:
+            raise CheckFailed("bad chat step %r" % step)
+    sys.stdout.buffer.write(buf)
+    sys.stdout.flush()
+
+
+def mode_hold(s, args):
+    start = time.monotonic()
+    if args.send:
+        s.sendall(unescape(args.send))
+    how = "eof"
+    s.settimeout(max(args.max, 0.1))
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+    except socket.timeout:
+        how = "timeout"
+    except OSError as e:
+        how = "reset" if e.errno == errno.ECONNRESET else errname(e)
+    took = time.monotonic() - start
+    info("closed", "%s after %.3f s" % (how, took))
+    if how == "timeout":
+        raise CheckFailed("still open after %.1f s" % args.max)
+
+
+def mode_connect(s, args):
+    s.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="MPTCP/TCP test client for mptcp-frontd.",
+        epilog="Exit: 0 ok, 1 check failed, 2 usage, 3 connect failed, "
+               "4 I/O error or timeout.")
+    ap.add_argument("--mptcp", action="store_true",
+                    help="create the socket with IPPROTO_MPTCP")
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--expect-mptcp", action="store_true",
+                   help="fail unless MPTCP_INFO is readable after connect "
+                        "(no fallback)")
+    g.add_argument("--expect-fallback", action="store_true",
+                   help="fail unless the MPTCP connection fell back to TCP")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="seconds allowed for each socket operation")
+    ap.add_argument("--send-proxy", choices=("v1", "v2"),
+                    help="send a hand-made PROXY header first (to test a "
+                         "backend without the daemon)")
+    ap.add_argument("--seed", type=int, default=1, help="payload seed")
+    ap.add_argument("host", help="IPv4, IPv6 (brackets optional) or "
+                                 "unix:/path")
+    ap.add_argument("port", type=int)
+    sub = ap.add_subparsers(dest="mode", required=True)
+    p = sub.add_parser("integrity")
+    p.add_argument("--mib", type=float, default=1.0)
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="send at most this many MiB/s (0 = unlimited)")
+    p = sub.add_parser("halfclose")
+    p.add_argument("--mib", type=float, default=1.0)
+    p = sub.add_parser("reset")
+    p.add_argument("--kib", type=float, default=256.0)
+    p = sub.add_parser("http")
+    p.add_argument("path")
+    p.add_argument("--host-header", default="localhost")
+    p = sub.add_parser("send")
+    p.add_argument("text")
+    p.add_argument("--lines", type=int, default=0,
+                   help="stop after N lines (0 = read to EOF)")
+    p = sub.add_parser("read")
+    p.add_argument("--lines", type=int, default=0)
+    p = sub.add_parser("chat")
+    p.add_argument("steps", nargs="+")
+    p = sub.add_parser("hold")
+    p.add_argument("--send", help="text to send first")
+    p.add_argument("--max", type=float, default=10.0,
+                   help="fail if still open after this many seconds")
+    sub.add_parser("connect")
+    args = ap.parse_args()
+    if args.expect_mptcp or args.expect_fallback:
+        args.mptcp = args.mptcp or args.expect_fallback
+
+    handler = globals()["mode_" + args.mode]
+    s = None
+    try:
+        s = connect(args)
+        handler(s, args)
+    except CheckFailed as e:
+        info("fail", str(e))
+        return 1
+    except socket.timeout:
+        info("error", "timed out after %.1f s" % args.timeout)
+        return 4
+    except OSError as e:
+        info("error", "%s %s" % (errname(e), e.strerror or e))
+        return 4
+    finally:
+        if s is not None:
+            try:
+                s.close()
+            except OSError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
