@@ -1,0 +1,36 @@
+/* One client <-> backend connection: backend connect and failover, the
+ * PROXY header, the relay in both directions, and how it ended. */
+#ifndef FRONTD_SESSION_H
+#define FRONTD_SESSION_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct listener;
+struct server;
+
+enum session_end {
+	SESSION_END_CLIENT_CLOSE,
+	SESSION_END_BACKEND_CLOSE,
+	SESSION_END_CLIENT_RESET,
+	SESSION_END_BACKEND_RESET,
+	SESSION_END_IDLE_TIMEOUT,
+	SESSION_END_CONNECT_FAILED,
+	SESSION_END_SHUTDOWN,
+	SESSION_END_ERROR,
+};
+
+const char *session_end_name(enum session_end e);
+
+/* Take ownership of an accepted client socket and start connecting to the
+ * listener's first backend.  On failure the socket is closed. */
+void session_start(struct listener *l, int cfd, int mptcp_listener,
+                   const struct sockaddr_storage *peer, socklen_t peerlen);
+
+/* Close sessions of l idle for longer than their idle_timeout. */
+void session_sweep_idle(struct listener *l, uint64_t now_ms);
+
+/* Close every session of l, reporting `why`. */
+void session_close_all(struct listener *l, enum session_end why);
+
+#endif

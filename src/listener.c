@@ -1,0 +1,254 @@
+/* Listening sockets.  Each bind of a [listener:NAME] is one socket; all of
+ * a listener's sockets share its connection count and limit. */
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "listener.h"
+#include "log.h"
+#include "mptcp.h"
+#include "server.h"
+#include "session.h"
+
+#define LISTEN_BACKLOG 4096     /* the kernel caps it at net.core.somaxconn */
+#define ACCEPT_BATCH 64         /* accepts per wakeup, for fairness */
+
+/* A socket for `family` per the listener's MPTCP policy.  Returns the
+ * descriptor (setting *is_mptcp) or -1 after logging. */
+static int make_socket(struct listener *l, int family, const char *where,
+                       int *is_mptcp)
+{
+	const int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+	struct server *srv = l->srv;
+	int fd, err;
+
+	*is_mptcp = 0;
+	if (l->cfg->mptcp != MPTCP_MODE_OFF) {
+		fd = socket(family, type, IPPROTO_MPTCP);
+		if (fd >= 0) {
+			*is_mptcp = 1;
+			return fd;
+		}
+		err = errno;
+		if (!mptcp_refused_errno(err)) {
+			log_error("listener %s: cannot create a socket for %s: %s",
+			          l->cfg->name, where, strerror(err));
+			return -1;
+		}
+		if (l->cfg->mptcp == MPTCP_MODE_REQUIRED) {
+			log_error("listener %s: cannot create an MPTCP socket for "
+			          "%s: %s (mptcp = required; run mptcp-frontd "
+			          "--check or set mptcp = on to allow plain TCP)",
+			          l->cfg->name, where, strerror(err));
+			return -1;
+		}
+		if (!srv->mptcp_refusal_warned) {
+			log_warn("kernel refuses MPTCP sockets (%s): listeners with "
+			         "mptcp = on fall back to plain TCP "
+			         "(is net.mptcp.enabled = 0?)", strerror(err));
+			srv->mptcp_refusal_warned = 1;
+		}
+	}
+	fd = socket(family, type, IPPROTO_TCP);
+	if (fd < 0)
+		log_error("listener %s: cannot create a socket for %s: %s",
+		          l->cfg->name, where, strerror(errno));
+	return fd;
+}
+
+/* Options set once here are inherited by every accepted socket, which
+ * saves a setsockopt per connection. */
+static void set_listen_options(struct listener *l, int fd, int family,
+                               const struct bind_cfg *b, const char *where)
+{
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		log_warn("listener %s: %s: SO_REUSEADDR: %s", l->cfg->name,
+		         where, strerror(errno));
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		log_debug("listener %s: %s: TCP_NODELAY not on this socket: %s",
+		          l->cfg->name, where, strerror(errno));
+	if (family == AF_INET6) {
+		int v6only = b->v6only;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		               sizeof(v6only)) < 0)
+			log_warn("listener %s: %s: IPV6_V6ONLY: %s", l->cfg->name,
+			         where, strerror(errno));
+	}
+}
+
+static int open_one(struct listener *l, const struct bind_cfg *b,
+                    struct lsock *ls)
+{
+	char where[ADDR_STRLEN], real[ADDR_STRLEN];
+	int family = b->addr.ss.ss_family;
+	int fd;
+
+	addr_format((const struct sockaddr *)&b->addr.ss, b->addr.len, where,
+	            sizeof(where));
+	fd = make_socket(l, family, where, &ls->is_mptcp);
+	if (fd < 0)
+		return -1;
+	set_listen_options(l, fd, family, b, where);
+	if (bind(fd, (const struct sockaddr *)&b->addr.ss, b->addr.len) < 0) {
+		log_error("listener %s: bind %s: %s", l->cfg->name, where,
+		          strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, LISTEN_BACKLOG) < 0) {
+		log_error("listener %s: listen %s: %s", l->cfg->name, where,
+		          strerror(errno));
+		goto fail;
+	}
+	ls->bound.len = sizeof(ls->bound.ss);
+	if (getsockname(fd, (struct sockaddr *)&ls->bound.ss,
+	                &ls->bound.len) < 0) {
+		log_error("listener %s: getsockname %s: %s", l->cfg->name,
+		          where, strerror(errno));
+		goto fail;
+	}
+	ls->fd = fd;
+	ls->owner = l;
+	/* Print the raw address: a v6 wildcard must stay "[::]". */
+	if (family == AF_INET6 && !b->v6only &&
+	    addr_is_wildcard(&ls->bound))
+		log_info("listener %s: listening on %s (%s, dual-stack)",
+		         l->cfg->name,
+		         addr_format((struct sockaddr *)&ls->bound.ss,
+		                     ls->bound.len, real, sizeof(real)),
+		         ls->is_mptcp ? "mptcp" : "tcp");
+	else
+		log_info("listener %s: listening on %s (%s)", l->cfg->name,
+		         addr_format((struct sockaddr *)&ls->bound.ss,
+		                     ls->bound.len, real, sizeof(real)),
+		         ls->is_mptcp ? "mptcp" : "tcp");
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+int listener_open(struct listener *l, struct server *srv,
+                  const struct listener_cfg *cfg)
+{
+	memset(l, 0, sizeof(*l));
+	l->srv = srv;
+	l->cfg = cfg;
+	l->socks = calloc(cfg->nbinds, sizeof(*l->socks));
+	if (l->socks == NULL) {
+		log_error("listener %s: out of memory", cfg->name);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nbinds; i++) {
+		l->socks[i].fd = -1;
+		if (open_one(l, &cfg->binds[i], &l->socks[i]) < 0) {
+			listener_close(l);
+			return -1;
+		}
+		l->nsocks++;
+	}
+	return 0;
+}
+
+int listener_has_room(const struct listener *l)
+{
+	return l->cfg->max_connections == 0 ||
+	       l->active < l->cfg->max_connections;
+}
+
+static int accept_errno_is_transient(int err)
+{
+	/* Errors about the one connection being accepted: skip it. */
+	return err == ECONNABORTED || err == EPROTO || err == EPERM ||
+	       err == EINTR || err == ENETDOWN || err == ENOPROTOOPT ||
+	       err == EHOSTDOWN || err == ENONET || err == EHOSTUNREACH ||
+	       err == EOPNOTSUPP || err == ENETUNREACH;
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct lsock *ls = arg;
+	struct listener *l = ls->owner;
+	struct server *srv = l->srv;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int cfd;
+
+		if (srv->active >= srv->cfg->max_connections ||
+		    !listener_has_room(l))
+			break;
+		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
+		              SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (accept_errno_is_transient(errno))
+				continue;
+			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listening socket
+			 * stays readable, so keep polling it would spin. */
+			server_backoff(srv, errno);
+			return;
+		}
+		session_start(l, cfd, ls->is_mptcp, &peer, plen);
+	}
+	server_update_accepting(srv);
+}
+
+int listener_attach(struct listener *l, struct event_base *base)
+{
+	for (size_t i = 0; i < l->nsocks; i++) {
+		struct lsock *ls = &l->socks[i];
+		ls->ev = event_new(base, ls->fd, EV_READ | EV_PERSIST, on_accept,
+		                   ls);
+		if (ls->ev == NULL) {
+			log_error("listener %s: cannot create accept event",
+			          l->cfg->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void listener_set_accepting(struct listener *l, int on)
+{
+	if (l->accepting == on)
+		return;
+	for (size_t i = 0; i < l->nsocks; i++) {
+		struct lsock *ls = &l->socks[i];
+		if (ls->ev == NULL || ls->fd < 0)
+			continue;
+		if (on)
+			event_add(ls->ev, NULL);
+		else
+			event_del(ls->ev);
+	}
+	l->accepting = on;
+}
+
+void listener_close(struct listener *l)
+{
+	listener_set_accepting(l, 0);
+	for (size_t i = 0; i < l->nsocks; i++) {
+		struct lsock *ls = &l->socks[i];
+		if (ls->ev != NULL) {
+			event_free(ls->ev);
+			ls->ev = NULL;
+		}
+		if (ls->fd >= 0) {
+			close(ls->fd);
+			ls->fd = -1;
+		}
+	}
+	free(l->socks);
+	l->socks = NULL;
+	l->nsocks = 0;
+}
