@@ -73,13 +73,13 @@ pid_of() {
 }
 
 stop_one() {
-	local file=$1 prog=$2 pid i
+	local file=$1 prog=$2 pid
 	if pid=$(pid_of "$file" "$prog"); then
 		say "stopping $prog (pid $pid)"
 		kill -TERM "$pid" 2>/dev/null || true
 		# mptcp-frontd drains for up to shutdown_timeout; the demo
 		# has nothing worth waiting for longer than 10 s.
-		for i in $(seq 100); do
+		for _ in $(seq 100); do
 			[ -d "/proc/$pid" ] || break
 			sleep 0.1
 		done
@@ -105,7 +105,7 @@ start_nginx() {
 }
 
 start_frontd() {
-	local pid i
+	local pid
 	"$FRONTD" -c "$FRONTD_CONF" -t >/dev/null ||
 		die "mptcp-frontd rejects $FRONTD_CONF"
 	say "starting mptcp-frontd on [::]:8000"
@@ -115,7 +115,7 @@ start_frontd() {
 	setsid "$FRONTD" -c "$FRONTD_CONF" -f </dev/null >>"$FRONTD_LOG" 2>&1 &
 	pid=$!
 	echo "$pid" > "$FRONTD_PID"
-	for i in $(seq $((READY_TIMEOUT * 10))); do
+	for _ in $(seq $((READY_TIMEOUT * 10))); do
 		if grep -q " ready (pid $pid)" "$FRONTD_LOG"; then
 			return 0
 		fi
