@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Install what the build and the tests need, build with warnings as
+# errors, run the whole suite, and end with one line:
+#   N passed, N failed[, N skipped]
+# counting every test point (each Check test case, each integration check).
+#
+#   bash tests/run.sh             build in ./ and run the suite
+#   CI=true bash tests/run.sh     tests needing root, MPTCP or network
+#                                 namespaces must run (they fail, not skip)
+#   SANITIZE=1 bash tests/run.sh  same, built with ASan + UBSan
+set -u
+cd "$(dirname "$0")/.." || exit 1
+top=$(pwd)
+
+PACKAGES="build-essential autoconf automake pkg-config libevent-dev libssl-dev
+libinih-dev check nginx libnginx-mod-stream libnginx-mod-mail mptcpd curl
+iproute2 nftables python3 procps"
+
+install_packages() {
+	local missing=()
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "tests/run.sh: missing packages (${missing[*]}); run as root" >&2
+		return 1
+	fi
+	echo "installing: ${missing[*]}"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+		>/dev/null
+}
+
+fail_setup() {
+	echo "tests/run.sh: $1" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+install_packages || fail_setup "package installation failed"
+# Debian's nginx package starts a system nginx on port 80; our tests run
+# their own instances and never touch it.
+
+configure_flags=(--enable-werror)
+if [ "${SANITIZE:-0}" = 1 ]; then
+	configure_flags+=(--enable-asan --enable-ubsan)
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+
+autoreconf -fi >/dev/null 2>&1 || fail_setup "autoreconf failed"
+./configure -q "${configure_flags[@]}" >/dev/null ||
+	fail_setup "configure failed"
+make -s -j2 >/dev/null || { make 2>&1 | tail -30; fail_setup "build failed"; }
+
+# Stale results would be counted as if they were fresh.
+find tests -name '*.trs' -delete 2>/dev/null
+make -s -j2 check >/tmp/mptcp-frontd-check.$$ 2>&1
+check_rc=$?
+grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):' /tmp/mptcp-frontd-check.$$ |
+	grep -v '^PASS:' | head -100
+if [ $check_rc -ne 0 ]; then
+	# Show the logs of what failed, so CI output explains itself.
+	for log in $(grep -l -E ':test-result: (FAIL|ERROR|XPASS)' \
+		$(find tests -name '*.trs') 2>/dev/null); do
+		echo "===== ${log%.trs}.log"
+		tail -40 "${log%.trs}.log"
+	done
+fi
+rm -f /tmp/mptcp-frontd-check.$$
+
+count() {
+	find tests -name '*.trs' -print0 | xargs -0 cat 2>/dev/null |
+		grep -c "^:test-result: $1" || true
+}
+pass=$(( $(count PASS) + $(count XFAIL) ))
+fail=$(( $(count FAIL) + $(count XPASS) + $(count ERROR) ))
+skip=$(count SKIP)
+# A harness failure with no failing test point still fails the run.
+if [ $check_rc -ne 0 ] && [ "$fail" -eq 0 ]; then
+	fail=1
+fi
+
+if [ "${CI:-}" = true ] && [ "${SANITIZE:-0}" != 1 ]; then
+	# The release tarball must build and pass its own tests too.
+	if make -s distcheck >/tmp/mptcp-frontd-distcheck.$$ 2>&1; then
+		echo "PASS: make distcheck"
+		pass=$((pass + 1))
+	else
+		tail -60 /tmp/mptcp-frontd-distcheck.$$
+		echo "FAIL: make distcheck"
+		fail=$((fail + 1))
+	fi
+	rm -f /tmp/mptcp-frontd-distcheck.$$
+fi
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
