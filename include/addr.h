@@ -31,6 +31,13 @@ enum addr_allow {
 int addr_parse(const char *s, int allow, struct addr *out, char *err,
                size_t errlen);
 
+/* Split "HOST:PORT" where HOST is a DNS name (labels of letters, digits,
+ * '-' and '_'; not an IP literal), for callers that resolve names, which
+ * addr_parse() refuses.  Returns 0 with host (NUL-terminated) and port, or
+ * -1 with a reason when s is not of that form. */
+int addr_split_hostname(const char *s, char *host, size_t hostlen, int *port,
+                        char *err, size_t errlen);
+
 /* Format a socket address into buf (at least ADDR_STRLEN bytes) in the
  * syntax above.  v4-mapped IPv6 addresses are printed as IPv4.  Returns buf.
  * Unknown families print as "unknown". */
