@@ -1,6 +1,12 @@
-/* One direction of a relay: bytes read from one descriptor, written to
- * another, through at most one bounded buffer that exists only while data
- * is in flight (idle connections hold no buffer). */
+/* One direction of a relay: bytes read from one descriptor and written to
+ * another.  Two data paths share this interface:
+ *   splice  socket -> pipe -> socket in the kernel (relay_splice.c); the
+ *           pipe is taken from a pool when data first flows and returned
+ *           when the direction drains
+ *   copy    read/write through one bounded buffer (relay.c), used where
+ *           splice is refused (EINVAL) or turned off
+ * Either way at most one pipe or one buffer of data is in flight per
+ * direction, and an idle direction holds neither. */
 #ifndef FRONTD_RELAY_H
 #define FRONTD_RELAY_H
 
@@ -10,11 +16,14 @@
 #define RELAY_BUF_SIZE (64 * 1024)
 
 struct relay_dir {
-	char *buf;              /* NULL while nothing is pending */
+	char *buf;              /* queued bytes (PROXY header, copy path) */
 	uint32_t off, len;      /* pending bytes are buf[off .. off+len) */
+	uint32_t in_pipe;       /* bytes spliced into the pipe, not yet out */
+	int pipe_r, pipe_w;     /* -1 while no pipe is held */
 	uint64_t bytes;         /* payload bytes read from the source */
 	uint8_t eof;            /* source sent FIN */
 	uint8_t shut;           /* FIN passed on with shutdown(SHUT_WR) */
+	uint8_t copy;           /* use the read/write path */
 };
 
 enum relay_result {
@@ -24,6 +33,15 @@ enum relay_result {
 	RELAY_NOMEM,
 };
 
+/* Whether new directions splice (default) or copy. */
+void relay_set_splice(int on);
+
+/* Pipe size for the splice path in bytes (F_SETPIPE_SZ); 0 keeps the
+ * kernel default.  Applies to pipes created afterwards. */
+void relay_set_pipe_size(unsigned bytes);
+
+void relay_init(struct relay_dir *d);
+
 /* Move data from `from` to `to` until one would block, the source hits
  * EOF or an error occurs.  Passes EOF on once everything is written. */
 enum relay_result relay_pump(struct relay_dir *d, int from, int to, int *err);
@@ -32,21 +50,42 @@ enum relay_result relay_pump(struct relay_dir *d, int from, int to, int *err);
  * header).  Not counted in d->bytes.  Returns 0 or -1 (ENOMEM/ENOSPC). */
 int relay_queue(struct relay_dir *d, const void *data, size_t len);
 
+/* Release the buffer and pipe (the pipe is not returned to the pool when
+ * it still holds data). */
 void relay_release(struct relay_dir *d);
+
+/* Pipes currently held by directions / parked in this thread's pool. */
+unsigned relay_pipes_in_use(void);
+unsigned relay_pipes_pooled(void);
+void relay_pool_drain(void);    /* close pooled pipes (thread exit) */
+
+static inline int relay_pending(const struct relay_dir *d)
+{
+	return d->len > 0 || d->in_pipe > 0;
+}
 
 static inline int relay_wants_read(const struct relay_dir *d)
 {
-	return !d->eof && d->len == 0;
+	return !d->eof && !relay_pending(d);
 }
 
 static inline int relay_wants_write(const struct relay_dir *d)
 {
-	return d->len > 0;
+	return relay_pending(d);
 }
 
 static inline int relay_done(const struct relay_dir *d)
 {
-	return d->eof && d->len == 0 && d->shut;
+	return d->eof && !relay_pending(d) && d->shut;
 }
+
+/* Internal to the relay files. */
+int relay_flush_buf(struct relay_dir *d, int to, int *err);
+void relay_pass_eof(struct relay_dir *d, int to);
+enum relay_result relay_pump_copy(struct relay_dir *d, int from, int to,
+                                  int *err);
+enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
+                                    int *err);
+void relay_pipe_put(struct relay_dir *d);
 
 #endif

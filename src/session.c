@@ -450,6 +450,8 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 	s->cfd = cfd;
 	s->bfd = -1;
 	s->state = SESSION_CONNECTING;
+	relay_init(&s->up);
+	relay_init(&s->down);
 	if (mptcp_listener)
 		s->is_mptcp = (uint8_t)mptcp_conn_info(cfd, &subflows);
 	s->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
