@@ -99,15 +99,16 @@ int pp_encode_v1(char *buf, size_t cap, const struct sockaddr *src,
 {
 	/* PP1_MAX_LEN bytes plus the NUL snprintf insists on. */
 	char line[PP1_MAX_LEN + 1];
-	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	struct pp_pair p;
-	int af, n;
+	int n;
 
 	pp_pair_prepare(&p, src, dst);
 	if (p.fam == PP_FAM_UNKNOWN) {
 		n = snprintf(line, sizeof(line), "PROXY UNKNOWN\r\n");
 	} else {
-		af = p.fam == PP_FAM_INET ? AF_INET : AF_INET6;
+		char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+		int af = p.fam == PP_FAM_INET ? AF_INET : AF_INET6;
+
 		if (inet_ntop(af, p.src.ip, sa, sizeof(sa)) == NULL ||
 		    inet_ntop(af, p.dst.ip, da, sizeof(da)) == NULL)
 			return -1;
