@@ -1,0 +1,471 @@
+# Helper library for the integration tests; every script sources it.
+#
+# What it gives a script:
+#  - $T, a private temp directory (the only place tests write), and an EXIT
+#    trap that stops every process recorded with start_bg (by PID), deletes
+#    every namespace made with make_netns and removes $T;
+#  - TAP output: tap_ok / tap_fail / tap_skip / tap_check / tap_diag, the
+#    plan printed at exit by tap_done;
+#  - require_* guards that skip the whole script ("1..0 # SKIP") when the
+#    machine lacks something, except under CI=true where that is a failure;
+#  - starters for nginx (templates in nginx/), the daemon and ppecho.py that
+#    wait for a readiness signal with a bounded poll, never a fixed sleep.
+#
+# Scripts run under bash (each re-execs itself when started by /bin/sh).
+# Variables the Makefile exports: top_srcdir, top_builddir, FRONTD, TOOLS.
+
+set -u
+
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+TOOLS=${TOOLS:-$TESTS_DIR/../tools}
+FRONTD=${FRONTD:-${top_builddir:-$TESTS_DIR/../..}/src/mptcp-frontd}
+PYTHON=${PYTHON:-python3}
+NGINX=${NGINX:-nginx}
+NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
+TEST_NAME=$(basename "$0" .sh)
+
+_tap_n=0
+_tap_failed=0
+_tap_planned=0
+_pids=()
+_netns=()
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/frontd-$TEST_NAME.XXXXXX") || {
+	echo "Bail out! mktemp -d failed"
+	exit 1
+}
+
+# ---------------------------------------------------------------- TAP
+
+tap_diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# tap_diag_file FILE...: the last lines of each file, as TAP comments.
+tap_diag_file() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || { tap_diag "($f does not exist)"; continue; }
+		tap_diag "---- ${f#"$T"/} (last 25 lines)"
+		tail -n 25 "$f" | sed 's/^/#   /'
+	done
+}
+
+tap_ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+tap_fail() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $*"
+}
+
+# tap_skip DESCRIPTION REASON
+tap_skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP $2"
+}
+
+# tap_check RC DESCRIPTION [FILE...]: ok when RC is 0; otherwise not ok and
+# the tails of FILEs as diagnostics.
+tap_check() {
+	local rc=$1 desc=$2
+	shift 2
+	if [ "$rc" -eq 0 ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc"
+		tap_diag "exit status $rc"
+		[ $# -gt 0 ] && tap_diag_file "$@"
+	fi
+	return "$rc"
+}
+
+# tap_is GOT WANT DESCRIPTION [FILE...]: string equality.
+tap_is() {
+	local got=$1 want=$2 desc=$3
+	shift 3
+	if [ "$got" = "$want" ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc"
+		tap_diag "got:  '$got'" "want: '$want'"
+		[ $# -gt 0 ] && tap_diag_file "$@"
+		return 1
+	fi
+}
+
+# tap_like GOT REGEX DESCRIPTION [FILE...]: extended-regex match.
+tap_like() {
+	local got=$1 rx=$2 desc=$3
+	shift 3
+	if printf '%s\n' "$got" | grep -Eq -- "$rx"; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc"
+		tap_diag "got:  '$got'" "want match: /$rx/"
+		[ $# -gt 0 ] && tap_diag_file "$@"
+		return 1
+	fi
+}
+
+# tap_done: print the plan.  Called by the EXIT trap.
+tap_done() {
+	[ "$_tap_planned" = 1 ] && return
+	_tap_planned=1
+	echo "1..$_tap_n"
+}
+
+bail() {
+	echo "Bail out! $*"
+	_tap_planned=1
+	exit 1
+}
+
+# skip_all REASON: skip the whole script, or fail it under CI=true where
+# the CI machine is expected to have everything.
+skip_all() {
+	_tap_planned=1
+	if [ "${CI:-}" = true ]; then
+		echo "Bail out! $* (required when CI=true)"
+		exit 1
+	fi
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# ---------------------------------------------------------------- cleanup
+
+# stop_pid PID: SIGTERM, a bounded wait, then SIGKILL; reaps our children.
+stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 60); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+_cleanup() {
+	local rc=$? pid ns
+	for pid in "${_pids[@]}"; do
+		stop_pid "$pid"
+	done
+	for ns in "${_netns[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$_tap_failed" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		tap_diag "failures in $TEST_NAME; logs follow"
+		local f
+		for f in "$T"/*.log "$T"/*.err "$T"/*/error.log; do
+			[ -s "$f" ] && tap_diag_file "$f"
+		done
+	fi
+	tap_done
+	if [ "${KEEP_TMP:-}" = 1 ]; then
+		echo "# kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- guards
+
+require_root() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "needs $c"
+	done
+}
+
+require_mptcp() {
+	"$PYTHON" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262).close()' \
+		2>/dev/null || skip_all "kernel refuses IPPROTO_MPTCP sockets"
+}
+
+require_netns() {
+	require_root
+	require_cmd ip
+	local probe="frontd-probe-$$"
+	ip netns add "$probe" 2>/dev/null || skip_all "cannot create network namespaces"
+	ip netns del "$probe"
+}
+
+# require_nginx [stream] [mail]: nginx and the dynamic modules named.
+require_nginx() {
+	require_cmd "$NGINX"
+	local m
+	for m in "$@"; do
+		[ -f "$NGINX_MODULES/ngx_${m}_module.so" ] ||
+			skip_all "needs nginx $m module ($NGINX_MODULES/ngx_${m}_module.so)"
+	done
+}
+
+# The daemon is the product under test: missing means broken, not skipped.
+require_frontd() {
+	[ -x "$FRONTD" ] || bail "daemon not built: $FRONTD"
+}
+
+# ---------------------------------------------------------------- waiting
+
+now_ms() {
+	date +%s%3N
+}
+
+# wait_for_file_line FILE REGEX TIMEOUT_S [PID] (whole seconds): poll until FILE has a line
+# matching the extended REGEX.  Returns 0 when found, 1 on timeout, 2 when
+# PID (if given) exited first.
+wait_for_file_line() {
+	local file=$1 rx=$2 timeout=$3 pid=${4:-}
+	local deadline=$(($(now_ms) + timeout * 1000))
+	while :; do
+		grep -Eq -- "$rx" "$file" 2>/dev/null && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			grep -Eq -- "$rx" "$file" 2>/dev/null && return 0
+			return 2
+		fi
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# wait_for_count FILE REGEX N TIMEOUT_S: poll until at least N lines match.
+wait_for_count() {
+	local file=$1 rx=$2 n=$3 timeout=$4
+	local deadline=$(($(now_ms) + timeout * 1000))
+	while :; do
+		[ "$(grep -Ec -- "$rx" "$file" 2>/dev/null)" -ge "$n" ] && return 0
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# wait_pid_exit PID TIMEOUT_MS: 0 once PID is gone, 1 if still running.
+# Then `wait PID` gives its exit status (bash reaps children as they exit).
+wait_pid_exit() {
+	local pid=$1 deadline=$(($(now_ms) + $2))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- processes
+
+# start_bg NAME CMD...: run CMD in the background with stdout in $T/NAME.out
+# and stderr in $T/NAME.err; its PID is recorded for cleanup and left in
+# BG_PID.  Must not be called from a subshell ($(...)), or the PID is lost.
+start_bg() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" &
+	BG_PID=$!
+	_pids+=("$BG_PID")
+}
+
+# ns_prefix NS: NS_PREFIX=(ip netns exec NS), or empty when NS is empty.
+# An array, not a function, so that "${NS_PREFIX[@]}" CMD & records the
+# PID of CMD itself (ip netns exec execs it).
+ns_prefix() {
+	NS_PREFIX=()
+	[ -n "$1" ] && NS_PREFIX=(ip netns exec "$1")
+	return 0
+}
+
+# make_netns VAR: create a namespace with lo up; its name goes in VAR.
+make_netns() {
+	local name="frontd-$TEST_NAME-$$-${#_netns[@]}"
+	ip netns add "$name" || return 1
+	_netns+=("$name")
+	ip -n "$name" link set lo up || return 1
+	printf -v "$1" '%s' "$name"
+}
+
+# free_port: an ephemeral TCP port on 127.0.0.1 the kernel just handed out
+# and we released.  Racy by nature: callers retry when bind fails.
+free_port() {
+	"$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# host_of / port_of "127.0.0.1:80" | "[::1]:80"
+host_of() {
+	local a=${1%:*}
+	a=${a#[}
+	printf '%s\n' "${a%]}"
+}
+port_of() {
+	printf '%s\n' "${1##*:}"
+}
+
+# render TEMPLATE OUT KEY=VALUE...: replace each @KEY@ by VALUE; fails if a
+# placeholder is left over.
+render() {
+	local src=$1 out=$2 kv args=()
+	shift 2
+	for kv in "$@"; do
+		args+=(-e "s|@${kv%%=*}@|${kv#*=}|g")
+	done
+	sed "${args[@]}" "$src" >"$out" || return 1
+	if grep -Eq '@[A-Z_0-9]+@' "$out"; then
+		tap_diag "unsubstituted placeholder in $out:" \
+			"$(grep -Eo '@[A-Z_0-9]+@' "$out" | sort -u)"
+		return 1
+	fi
+}
+
+# start_nginx TEMPLATE [KEY=VALUE...]: nginx in the foreground (daemon off)
+# on a config rendered from nginx/TEMPLATE with @DIR@ (a fresh directory for
+# its pid, logs, sockets, temp files), @PORT@ (a free port), @MODULES@ and
+# the given pairs.  Ready when nginx wrote its pid file, which it does after
+# opening its listening sockets.  Sets NGINX_DIR, NGINX_PORT, NGINX_PID.
+# Retries with another port when the chosen one was taken meanwhile.
+_nginx_n=0
+start_nginx() {
+	local tmpl=$TESTS_DIR/nginx/$1 try
+	shift
+	_nginx_n=$((_nginx_n + 1))
+	NGINX_DIR=$T/nginx$_nginx_n
+	mkdir -p "$NGINX_DIR/tmp" || return 1
+	for try in 1 2 3 4 5; do
+		NGINX_PORT=$(free_port) || return 1
+		render "$tmpl" "$NGINX_DIR/nginx.conf" DIR="$NGINX_DIR" \
+			PORT="$NGINX_PORT" MODULES="$NGINX_MODULES" "$@" || return 1
+		rm -f "$NGINX_DIR/nginx.pid"
+		start_bg "nginx$_nginx_n" "$NGINX" -p "$NGINX_DIR/" \
+			-c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
+			-g 'daemon off;'
+		NGINX_PID=$BG_PID
+		wait_for_file_line "$NGINX_DIR/nginx.pid" '^[0-9]+$' 10 "$NGINX_PID"
+		case $? in
+		0) return 0 ;;
+		2)
+			wait "$NGINX_PID" 2>/dev/null
+			grep -q 'Address already in use' "$NGINX_DIR/error.log" \
+				"$T/nginx$_nginx_n.err" 2>/dev/null && continue
+			tap_diag "nginx failed to start"
+			tap_diag_file "$NGINX_DIR/error.log" "$T/nginx$_nginx_n.err"
+			return 1
+			;;
+		*)
+			tap_diag "nginx not ready after 10 s"
+			tap_diag_file "$NGINX_DIR/error.log"
+			return 1
+			;;
+		esac
+	done
+	tap_diag "nginx: no free port after 5 tries"
+	return 1
+}
+
+# write_config NAME: stdin -> $T/NAME.ini; prints the path.
+write_config() {
+	cat >"$T/$1.ini"
+	printf '%s\n' "$T/$1.ini"
+}
+
+# start_frontd NAME CONF [EXTRA_ARGS...]: the daemon in the foreground,
+# logging to stderr = $T/NAME.err.  Waits (bounded) for "ready (pid N)".
+# In namespace $FRONTD_NS when set.  Sets FRONTD_PID and FRONTD_LOG.
+start_frontd() {
+	local name=$1 conf=$2 rc
+	shift 2
+	FRONTD_LOG=$T/$name.err
+	ns_prefix "${FRONTD_NS:-}"
+	start_bg "$name" "${NS_PREFIX[@]}" "$FRONTD" -f -c "$conf" "$@"
+	FRONTD_PID=$BG_PID
+	wait_for_file_line "$FRONTD_LOG" 'mptcp-frontd .* ready \(pid [0-9]+\)' \
+		10 "$FRONTD_PID"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tap_diag "mptcp-frontd ($name) did not become ready (status $rc)"
+		tap_diag_file "$FRONTD_LOG" "$conf"
+		return 1
+	fi
+}
+
+# frontd_addr LISTENER [REGEX]: the first address the daemon's log says
+# LISTENER listens on (matching REGEX, e.g. '^\[' for IPv6), as logged:
+# "127.0.0.1:39811" or "[::1]:40001".
+frontd_addr() {
+	local name=$1 rx=${2:-.}
+	sed -n "s/.*listener $name: listening on \([^ ]*\) (\(mptcp\|tcp\)).*/\1/p" \
+		"$FRONTD_LOG" | grep -E -- "$rx" | head -n 1
+}
+
+# start_ppecho NAME [ARGS...]: the PROXY-checking echo backend, recording
+# headers in $T/NAME.json.  In namespace $PPECHO_NS when set.  Sets
+# PPECHO_ADDR ("127.0.0.1:PORT" or "unix:/path"), PPECHO_PID, PPECHO_LOG.
+start_ppecho() {
+	local name=$1
+	shift
+	PPECHO_LOG=$T/$name.json
+	: >"$PPECHO_LOG"
+	ns_prefix "${PPECHO_NS:-}"
+	start_bg "$name" "${NS_PREFIX[@]}" "$PYTHON" \
+		"$TOOLS/ppecho.py" --log "$PPECHO_LOG" --ready-file "$T/$name.addr" "$@"
+	PPECHO_PID=$BG_PID
+	if ! wait_for_file_line "$T/$name.addr" . 10 "$PPECHO_PID"; then
+		tap_diag "ppecho ($name) did not start"
+		tap_diag_file "$T/$name.err"
+		return 1
+	fi
+	PPECHO_ADDR=$(head -n 1 "$T/$name.addr")
+}
+
+# client NAME ARGS...: tests/tools/client.py with stdout in $T/NAME.out and
+# stderr (its "key value" report) in $T/NAME.err; returns its exit status.
+# Bounded by CLIENT_TIMEOUT seconds (default 60).  In namespace $CLIENT_NS
+# when set.
+client() {
+	local name=$1
+	shift
+	ns_prefix "${CLIENT_NS:-}"
+	"${NS_PREFIX[@]}" timeout -k 5 \
+		"${CLIENT_TIMEOUT:-60}" "$PYTHON" "$TOOLS/client.py" "$@" \
+		>"$T/$name.out" 2>"$T/$name.err"
+}
+
+# client_report NAME KEY: the value of a "KEY value" line client.py wrote.
+client_report() {
+	sed -n "s/^$2 //p" "$T/$1.err" | head -n 1
+}
+
+# pplog LOG INDEX KEY: a field of the INDEX-th (1-based; -1 = last) JSON
+# record ppecho wrote.  Lists and objects print as JSON; null prints "null".
+pplog() {
+	"$PYTHON" - "$@" <<'EOF'
+import json, sys
+path, idx, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+recs = [json.loads(l) for l in open(path) if l.strip()]
+try:
+    rec = recs[idx - 1 if idx > 0 else idx]
+except IndexError:
+    print("(no record %d of %d)" % (idx, len(recs)))
+    sys.exit(1)
+v = rec.get(key)
+print(json.dumps(v) if isinstance(v, (list, dict)) or v is None else v)
+EOF
+}
+
+# kv LINE KEY: the value of KEY=VALUE in a space-separated log line.
+kv() {
+	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
