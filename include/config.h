@@ -11,6 +11,9 @@
 
 #define CONFIG_MAX_BINDS 16
 #define CONFIG_MAX_BACKENDS 16
+/* Longest line accepted, not counting the line ending; longer lines are
+ * errors, never truncated. */
+#define CONFIG_LINE_MAX 4096
 
 enum mptcp_mode { MPTCP_MODE_OFF, MPTCP_MODE_ON, MPTCP_MODE_REQUIRED };
 enum pp_mode { PP_MODE_OFF, PP_MODE_V1, PP_MODE_V2 };
@@ -57,7 +60,10 @@ struct config_errors {
 };
 
 /* Load and validate `path`.  Returns 0 and a config in *out, or -1 with
- * *out NULL and at least one message in errs. */
+ * *out NULL and at least one message in errs.  Messages are appended to
+ * errs, which must be zeroed or hold earlier messages; they come in line
+ * order, file-level ones last.  Uses inih's global options: call from one
+ * thread at a time. */
 int config_load(const char *path, struct config **out,
                 struct config_errors *errs);
 
