@@ -403,10 +403,11 @@ start_frontd() {
 
 # frontd_addr LISTENER [REGEX]: the first address the daemon's log says
 # LISTENER listens on (matching REGEX, e.g. '^\[' for IPv6), as logged:
-# "127.0.0.1:39811" or "[::1]:40001".
+# "127.0.0.1:39811" or "[::1]:40001" (from "... (mptcp)", "... (tcp)" or
+# "... (mptcp, dual-stack)").
 frontd_addr() {
 	local name=$1 rx=${2:-.}
-	sed -n "s/.*listener $name: listening on \([^ ]*\) (\(mptcp\|tcp\)).*/\1/p" \
+	sed -n "s/.*listener $name: listening on \([^ ]*\) (\(mptcp\|tcp\)[,)].*/\1/p" \
 		"$FRONTD_LOG" | grep -E -- "$rx" | head -n 1
 }
 
@@ -448,21 +449,59 @@ client_report() {
 	sed -n "s/^$2 //p" "$T/$1.err" | head -n 1
 }
 
-# pplog LOG INDEX KEY: a field of the INDEX-th (1-based; -1 = last) JSON
-# record ppecho wrote.  Lists and objects print as JSON; null prints "null".
+# pplog LOG SELECTOR KEY: a field of one JSON record ppecho wrote.
+# SELECTOR is an index (1-based; -1 = last) or FIELD=VALUE (the first
+# record whose FIELD prints as VALUE, e.g. sport=40123).  Lists print as
+# JSON, None as "null".  Exit 1 when there is no such record.
 pplog() {
 	"$PYTHON" - "$@" <<'EOF'
 import json, sys
-path, idx, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+path, sel, key = sys.argv[1:4]
 recs = [json.loads(l) for l in open(path) if l.strip()]
-try:
-    rec = recs[idx - 1 if idx > 0 else idx]
-except IndexError:
-    print("(no record %d of %d)" % (idx, len(recs)))
+def text(v):
+    return json.dumps(v) if isinstance(v, (list, dict)) or v is None else str(v)
+if "=" in sel:
+    f, _, want = sel.partition("=")
+    hits = [r for r in recs if text(r.get(f)) == want]
+else:
+    i = int(sel)
+    hits = recs[i - 1:i] if i > 0 else recs[i:len(recs) + i + 1]
+if not hits:
+    print("(no record %s among %d)" % (sel, len(recs)))
     sys.exit(1)
-v = rec.get(key)
-print(json.dumps(v) if isinstance(v, (list, dict)) or v is None else v)
+print(text(hits[0].get(key)))
 EOF
+}
+
+# pp_match LOG FIELD=VALUE...: 0 when some ppecho record has every FIELD
+# printing as VALUE (null for None); otherwise 1 and the last records as
+# TAP comments.
+pp_match() {
+	"$PYTHON" - "$@" <<'EOF'
+import json, sys
+path = sys.argv[1]
+want = dict(a.split("=", 1) for a in sys.argv[2:])
+recs = [json.loads(l) for l in open(path) if l.strip()]
+def text(v):
+    return json.dumps(v) if isinstance(v, (list, dict)) or v is None else str(v)
+for r in recs:
+    if all(text(r.get(k)) == v for k, v in want.items()):
+        sys.exit(0)
+print("# no ppecho record with %s; last records:" % json.dumps(want))
+for r in recs[-4:]:
+    print("#   " + json.dumps(r, sort_keys=True))
+sys.exit(1)
+EOF
+}
+
+# pp_custom_tlvs LOG SELECTOR: the TLVs in the application range 0xE0-0xEF
+# of one record, one "0xNN=HEX" per line.
+pp_custom_tlvs() {
+	pplog "$1" "$2" tlvs | "$PYTHON" -c '
+import json, sys
+for t in json.loads(sys.stdin.read() or "[]"):
+    if 0xE0 <= int(t["type"], 16) <= 0xEF:
+        print("%s=%s" % (t["type"], t["value"]))'
 }
 
 # kv LINE KEY: the value of KEY=VALUE in a space-separated log line.

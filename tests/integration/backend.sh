@@ -1,0 +1,147 @@
+#!/bin/bash
+# Backend failures: nothing listening (TCP and unix), failover to the next
+# backend in the list, and connect_timeout against a backend whose SYNs are
+# dropped (an nftables rule in a private network namespace).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+require_mptcp
+require_frontd
+
+start_ppecho good --expect v2 || bail "ppecho did not start"
+GOOD=$PPECHO_ADDR GOOD_LOG=$PPECHO_LOG
+DEAD_PORT=$(free_port)          # released at once: nothing listens there
+DEAD=127.0.0.1:$DEAD_PORT
+DEAD_UNIX=$T/nobody-listens.sock
+ACCESS=$T/access.log
+
+conf=$(write_config frontd <<EOF
+[global]
+access_log = $ACCESS
+
+[listener:dead]
+bind = 127.0.0.1:0
+backend = $DEAD
+proxy_protocol = v2
+connect_timeout = 5s
+
+[listener:deadunix]
+bind = 127.0.0.1:0
+backend = unix:$DEAD_UNIX
+proxy_protocol = v2
+connect_timeout = 5s
+
+[listener:failover]
+bind = 127.0.0.1:0
+backend = $DEAD, $GOOD
+proxy_protocol = v2
+connect_timeout = 5s
+EOF
+)
+start_frontd frontd "$conf" || bail "mptcp-frontd did not start"
+
+# closed_within NAME MAX_S: the "closed ... after X s" client.py reported
+# is below MAX_S seconds.
+closed_within() {
+	local took
+	took=$(client_report "$1" closed | sed -n 's/.* after \([0-9.]*\) s$/\1/p')
+	[ -n "$took" ] && awk -v t="$took" -v m="$2" 'BEGIN { exit !(t < m) }'
+}
+
+for l in dead deadunix; do
+	A=$(frontd_addr "$l")
+	if [ "$l" = dead ]; then b=$DEAD; else b=unix:$DEAD_UNIX; fi
+	client "$l" --mptcp --expect-mptcp "$(host_of "$A")" "$(port_of "$A")" \
+		hold --send 'GET / HTTP/1.0\r\n\r\n' --max 5
+	rc=$?
+	closed_within "$l" 2
+	tap_check $(( rc + $? )) "backend $b down: the client is closed within 2 s ($(client_report "$l" closed))" \
+		"$T/$l.err"
+	CL=$(client_report "$l" local)
+	wait_for_file_line "$FRONTD_LOG" "listener $l: client $CL: no backend reachable" 5
+	grep -qF "warn: listener $l: client $CL: backend $b: connect failed: " "$FRONTD_LOG"
+	tap_check $? "log: 'listener $l: client $CL: backend $b: connect failed: REASON'" "$FRONTD_LOG"
+	grep -qF "warn: listener $l: client $CL: no backend reachable (tried 1), closing" "$FRONTD_LOG"
+	tap_check $? "log: 'listener $l: client $CL: no backend reachable (tried 1), closing'" \
+		"$FRONTD_LOG"
+	wait_for_file_line "$ACCESS" "client=$CL " 5
+	tap_like "$(grep -F "client=$CL " "$ACCESS")" \
+		"listener=$l client=$CL .*proto=mptcp .*bytes_out=0 .*end=connect_failed\$" \
+		"access log: listener=$l end=connect_failed, nothing sent to the client" "$ACCESS"
+done
+tap_like "$(grep "listener dead: client .*connect failed" "$FRONTD_LOG")" \
+	'connect failed: Connection refused$' "refused TCP connect is reported as 'Connection refused'"
+
+# --- failover: first backend dead, second one serves
+A=$(frontd_addr failover)
+client fo --mptcp --expect-mptcp "$(host_of "$A")" "$(port_of "$A")" \
+	integrity --mib 4
+rc=$?
+tap_check $rc "failover: first backend dead, 4 MiB each way intact through the second" \
+	"$T/fo.err"
+CL=$(client_report fo local)
+pp_match "$GOOD_LOG" "sport=$(port_of "$CL")" version=2 src="$(host_of "$CL")" \
+	error=null
+tap_check $? "failover: the second backend got the client's PROXY header"
+grep -qF "listener failover: client $CL: backend $DEAD: connect failed" "$FRONTD_LOG"
+tap_check $? "failover: the dead first backend is logged as connect failed" "$FRONTD_LOG"
+! grep -qF "listener failover: client $CL: no backend reachable" "$FRONTD_LOG"
+tap_check $? "failover: no 'no backend reachable' for a client the second backend served"
+wait_for_file_line "$ACCESS" "client=$CL " 5
+tap_like "$(grep -F "client=$CL " "$ACCESS")" \
+	"listener=failover client=$CL backend=$GOOD .*bytes_in=4194304 bytes_out=4194304 .*end=client_close\$" \
+	"access log: failover connection names the backend that served it" "$ACCESS"
+
+kill -0 "$FRONTD_PID" 2>/dev/null
+tap_check $? "daemon still running after backend failures" "$FRONTD_LOG"
+
+# --- connect_timeout: a backend that never answers.  In a private namespace
+# an nftables rule drops the SYNs to one port, so connect() hangs until the
+# daemon's timer fires.
+if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null ||
+	! ip netns add "frontd-probe-$$" 2>/dev/null; then
+	[ "${CI:-}" = true ] && bail "connect_timeout case needs root, ip netns and nft under CI=true"
+	tap_skip "connect_timeout closes a client whose backend never answers" \
+		"needs root, network namespaces and nft"
+	exit 0
+fi
+ip netns del "frontd-probe-$$"
+make_netns NS || bail "cannot create a namespace"
+BLACKHOLE_PORT=4099
+ip netns exec "$NS" nft -f - <<EOF
+table inet frontd_test {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $BLACKHOLE_PORT drop
+	}
+}
+EOF
+rc=$?
+[ "$rc" -eq 0 ] || bail "nft rule in namespace failed"
+conf=$(write_config blackhole <<EOF
+[global]
+access_log = $T/access-ns.log
+
+[listener:slow]
+bind = 127.0.0.1:0
+backend = 127.0.0.1:$BLACKHOLE_PORT
+proxy_protocol = v1
+connect_timeout = 700ms
+EOF
+)
+FRONTD_NS=$NS start_frontd blackhole "$conf" || bail "mptcp-frontd in namespace did not start"
+A=$(frontd_addr slow)
+CLIENT_NS=$NS client slow --mptcp "$(host_of "$A")" "$(port_of "$A")" \
+	hold --send 'hello\n' --max 5
+rc=$?
+took=$(client_report slow closed | sed -n 's/.* after \([0-9.]*\) s$/\1/p')
+awk -v t="${took:-99}" 'BEGIN { exit !(t >= 0.6 && t < 2.5) }'
+tap_check $(( rc + $? )) "connect_timeout = 700ms: client closed after 0.6-2.5 s (took ${took:-?} s)" \
+	"$T/slow.err"
+CL=$(client_report slow local)
+grep -qF "listener slow: client $CL: backend 127.0.0.1:$BLACKHOLE_PORT: connect failed: timed out" \
+	"$FRONTD_LOG"
+tap_check $? "log: connect failed: timed out" "$FRONTD_LOG"
+wait_for_file_line "$T/access-ns.log" "client=$CL " 5
+tap_like "$(grep -F "client=$CL " "$T/access-ns.log")" 'end=connect_failed$' \
+	"access log: timed-out connect ends with end=connect_failed" "$T/access-ns.log"

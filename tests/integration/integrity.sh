@@ -1,0 +1,129 @@
+#!/bin/bash
+# Data integrity through the daemon, with ppecho.py as the backend checking
+# the PROXY header (v2 on one listener, v1 on another) and echoing:
+# 64 MiB each way over MPTCP, plain TCP, client half-close, a client reset
+# mid-transfer, and the access log's byte counts and end reasons.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+require_mptcp
+require_frontd
+
+start_ppecho pp2 --expect v2 || bail "ppecho (v2) did not start"
+PP2_LOG=$PPECHO_LOG PP2_ADDR=$PPECHO_ADDR
+start_ppecho pp1 --expect v1 || bail "ppecho (v1) did not start"
+PP1_LOG=$PPECHO_LOG PP1_ADDR=$PPECHO_ADDR
+
+ACCESS=$T/access.log
+conf=$(write_config frontd <<EOF
+[global]
+log_level = info
+access_log = $ACCESS
+
+[listener:v2]
+bind = 127.0.0.1:0
+mptcp = on
+backend = $PP2_ADDR
+proxy_protocol = v2
+
+[listener:v1]
+bind = 127.0.0.1:0
+mptcp = on
+backend = $PP1_ADDR
+proxy_protocol = v1
+EOF
+)
+start_frontd frontd "$conf" || bail "mptcp-frontd did not start"
+V2=$(frontd_addr v2) V1=$(frontd_addr v1)
+[ -n "$V2" ] && [ -n "$V1" ] || bail "no 'listening on' lines for v2/v1"
+tap_like "$(grep 'listener v2: listening on' "$FRONTD_LOG")" '\(mptcp\)$' \
+	"listener with mptcp = on reports (mptcp) when the kernel allows it"
+
+# access_line NAME: the access log line of client NAME's connection (found
+# by its local address), waiting up to 5 s for the daemon to write it.
+access_line() {
+	local local_addr
+	local_addr=$(client_report "$1" local)
+	wait_for_file_line "$ACCESS" " client=$local_addr " 5 >/dev/null
+	grep -F " client=$local_addr " "$ACCESS" | tail -n 1
+}
+
+# --- 64 MiB each way, MPTCP, PROXY v2
+client big --mptcp --expect-mptcp "$(host_of "$V2")" "$(port_of "$V2")" \
+	integrity --mib 64
+rc=$?
+tap_check $rc "MPTCP client: 64 MiB each way through the daemon, sha256 equal both ways" \
+	"$T/big.err"
+CL=$(client_report big local)
+
+pp_match "$PP2_LOG" "sport=$(port_of "$CL")" version=2 command=PROXY \
+	family=TCP4 src="$(host_of "$CL")" dst="$(host_of "$V2")" \
+	dport="$(port_of "$V2")" error=null
+tap_check $? "v2 header: PROXY TCP4, src = client's address and port, dst = listener address"
+MPTCP_TLV=$(pp_custom_tlvs "$PP2_LOG" "sport=$(port_of "$CL")")
+tap_like "$MPTCP_TLV" '^0xe[0-9a-f]=' \
+	"v2 header carries a TLV in 0xE0-0xEF saying MPTCP or TCP"
+
+line=$(access_line big)
+tap_like "$line" "listener=v2 client=$CL backend=$PP2_ADDR proto=mptcp subflows=[0-9]+ bytes_in=67108864 bytes_out=67108864 duration_ms=[0-9]+ end=client_close\$" \
+	"access log: proto=mptcp, bytes_in = bytes_out = 64 MiB, end=client_close" "$ACCESS"
+
+# --- plain TCP client on the same MPTCP listener
+client tcp "$(host_of "$V2")" "$(port_of "$V2")" integrity --mib 8 --seed 2
+rc=$?
+tap_check $rc "plain TCP client on an MPTCP listener: 8 MiB each way intact" "$T/tcp.err"
+CL=$(client_report tcp local)
+TCP_TLV=$(pp_custom_tlvs "$PP2_LOG" "sport=$(port_of "$CL")")
+if [ -n "$TCP_TLV" ] && [ "${TCP_TLV%%=*}" = "${MPTCP_TLV%%=*}" ] &&
+	[ "$TCP_TLV" != "$MPTCP_TLV" ]; then
+	tap_ok "v2 TLV value differs between MPTCP ($MPTCP_TLV) and TCP ($TCP_TLV) clients"
+else
+	tap_fail "v2 TLV value differs between MPTCP and TCP clients"
+	tap_diag "mptcp: '$MPTCP_TLV'" "tcp:   '$TCP_TLV'"
+fi
+line=$(access_line tcp)
+tap_like "$line" "client=$CL .*proto=tcp .*bytes_in=8388608 bytes_out=8388608 .*end=client_close\$" \
+	"access log: plain TCP client logged proto=tcp with 8 MiB each way" "$ACCESS"
+
+# --- PROXY v1
+client v1 --mptcp --expect-mptcp "$(host_of "$V1")" "$(port_of "$V1")" \
+	integrity --mib 16 --seed 3
+rc=$?
+tap_check $rc "MPTCP client through a v1 listener: 16 MiB each way intact" "$T/v1.err"
+CL=$(client_report v1 local)
+pp_match "$PP1_LOG" "sport=$(port_of "$CL")" version=1 family=TCP4 \
+	src="$(host_of "$CL")" dst="$(host_of "$V1")" dport="$(port_of "$V1")" \
+	error=null
+tap_check $? "v1 header: 'PROXY TCP4' with the client's address and port and the listener's"
+
+# --- half-close: the client stops sending, the response must still arrive
+client half --mptcp "$(host_of "$V2")" "$(port_of "$V2")" halfclose --mib 1
+rc=$?
+tap_check $rc "client half-close (SHUT_WR) after 1 MiB: the whole echo arrives afterwards" \
+	"$T/half.err"
+
+# --- known-size transfer: exact byte counts, both directions
+client known --mptcp "$(host_of "$V1")" "$(port_of "$V1")" integrity \
+	--mib 0.5 --seed 4
+rc=$?
+tap_check $rc "512 KiB transfer through the v1 listener" "$T/known.err"
+line=$(access_line known)
+tap_like "$line" "listener=v1 client=$(client_report known local) backend=$PP1_ADDR proto=mptcp subflows=[0-9]+ bytes_in=524288 bytes_out=524288 duration_ms=[0-9]+ end=client_close\$" \
+	"access log: bytes_in/bytes_out exclude the PROXY header (524288 each)" "$ACCESS"
+
+# --- reset mid-transfer, then the daemon keeps serving
+client rst --mptcp "$(host_of "$V2")" "$(port_of "$V2")" reset --kib 1024
+rc=$?
+tap_check $rc "client sends 1 MiB and resets (SO_LINGER 0) mid-transfer" "$T/rst.err"
+line=$(access_line rst)
+tap_like "$line" 'end=client_reset$' "access log: the reset connection ends with end=client_reset" \
+	"$ACCESS"
+client after --mptcp --expect-mptcp "$(host_of "$V2")" "$(port_of "$V2")" \
+	integrity --mib 16 --seed 5
+rc=$?
+tap_check $rc "after the reset the daemon still relays 16 MiB intact" "$T/after.err"
+
+kill -0 "$FRONTD_PID" 2>/dev/null
+tap_check $? "daemon still running after all of the above" "$FRONTD_LOG"
+tap_is "$(grep -c ' error: ' "$FRONTD_LOG")" 0 "daemon logged no error-level line" \
+	"$FRONTD_LOG"
