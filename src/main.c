@@ -203,9 +203,11 @@ static void raise_nofile(uint64_t max_connections)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* Info, not warn: the default max_connections exceeds what most
+	 * hosts allow, and running out only pauses accepting. */
 	if (rl.rlim_cur != RLIM_INFINITY &&
 	    max_connections * 2 + 64 > rl.rlim_cur)
-		log_warn("max_connections = %llu needs about %llu descriptors; "
+		log_info("max_connections = %llu needs about %llu descriptors; "
 		         "the limit is %llu: accepting pauses when it runs out",
 		         (unsigned long long)max_connections,
 		         (unsigned long long)(max_connections * 2 + 64),

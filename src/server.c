@@ -115,14 +115,19 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(srv->base);
 }
 
+static const char *signal_name(int sig)
+{
+	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal";
+}
+
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
 	struct timeval tv;
 
 	if (srv->stopping) {
-		log_info("signal %d again: closing %llu connections now",
-		         (int)sig, (unsigned long long)srv->active);
+		log_info("%s again: closing %llu connections now",
+		         signal_name((int)sig), (unsigned long long)srv->active);
 		close_all_sessions(srv, SESSION_END_SHUTDOWN);
 		event_base_loopbreak(srv->base);
 		return;
@@ -133,8 +138,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	 * nobody will accept from. */
 	for (size_t i = 0; i < srv->nlisteners; i++)
 		listener_close(&srv->listeners[i]);
-	log_info("signal %d: stopped accepting, draining %llu connections "
-	         "(shutdown_timeout %llu ms)", (int)sig,
+	log_info("%s: stopped accepting, draining %llu connections "
+	         "(shutdown_timeout %llu ms)", signal_name((int)sig),
 	         (unsigned long long)srv->active,
 	         (unsigned long long)srv->cfg->shutdown_timeout_ms);
 	tv = ms_tv(srv->cfg->shutdown_timeout_ms);
