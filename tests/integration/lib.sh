@@ -497,7 +497,9 @@ EOF
 # pp_custom_tlvs LOG SELECTOR: the TLVs in the application range 0xE0-0xEF
 # of one record, one "0xNN=HEX" per line.
 pp_custom_tlvs() {
-	pplog "$1" "$2" tlvs | "$PYTHON" -c '
+	local tlvs
+	tlvs=$(pplog "$1" "$2" tlvs) || return 1
+	printf '%s\n' "$tlvs" | "$PYTHON" -c '
 import json, sys
 for t in json.loads(sys.stdin.read() or "[]"):
     if 0xE0 <= int(t["type"], 16) <= 0xEF:

@@ -366,17 +366,18 @@ def main():
     ap.add_argument("--send-proxy", choices=("v1", "v2"),
                     help="send a hand-made PROXY header first (to test a "
                          "backend without the daemon)")
-    ap.add_argument("--seed", type=int, default=1, help="payload seed")
     ap.add_argument("host", help="IPv4, IPv6 (brackets optional) or "
                                  "unix:/path")
     ap.add_argument("port", type=int)
     sub = ap.add_subparsers(dest="mode", required=True)
     p = sub.add_parser("integrity")
     p.add_argument("--mib", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=1, help="payload seed")
     p.add_argument("--rate", type=float, default=0.0,
                    help="send at most this many MiB/s (0 = unlimited)")
     p = sub.add_parser("halfclose")
     p.add_argument("--mib", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=1, help="payload seed")
     p = sub.add_parser("reset")
     p.add_argument("--kib", type=float, default=256.0)
     p = sub.add_parser("http")
