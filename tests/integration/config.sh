@@ -119,7 +119,7 @@ backend = 127.0.0.1:81
 EOF
 
 bad_config "unknown section" \
-	'@F@:4: [listner:web]: unknown section; did you mean [listener:web]?' <<'EOF'
+	'@F@:5: [listner:web]: unknown section; did you mean [listener:web]?' <<'EOF'
 [listener:ok]
 bind = 127.0.0.1:8081
 backend = 127.0.0.1:80
