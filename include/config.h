@@ -47,6 +47,9 @@ struct config {
 	char *pidfile;          /* NULL when unset */
 	uint64_t max_connections;
 	uint64_t shutdown_timeout_ms;
+	unsigned workers;       /* event-loop threads; 0 = one per CPU */
+	int splice;             /* 1: zero-copy relay; 0: read/write */
+	unsigned pipe_size;     /* splice pipe size in bytes; 0 = kernel's */
 	struct listener_cfg *listeners;
 	size_t nlisteners;
 };

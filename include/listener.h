@@ -1,5 +1,5 @@
 /* Listening sockets: IPPROTO_MPTCP with the configured fallback policy,
- * bind, accept, pause and resume. */
+ * SO_REUSEPORT copies per worker, accept, pause and resume. */
 #ifndef FRONTD_LISTENER_H
 #define FRONTD_LISTENER_H
 
@@ -9,8 +9,9 @@
 
 struct event;
 struct event_base;
-struct server;
+struct listener_shared;
 struct session;
+struct worker;
 
 /* One bound socket. */
 struct lsock {
@@ -21,34 +22,37 @@ struct lsock {
 	struct event *ev;
 };
 
-/* One [listener:NAME] section: its sockets and its connections. */
+/* One worker's copy of a [listener:NAME] section: its sockets and the
+ * connections this worker accepted on them. */
 struct listener {
-	struct server *srv;
+	struct worker *w;
 	const struct listener_cfg *cfg;
+	struct listener_shared *shared; /* counters across workers */
 	struct lsock *socks;
 	size_t nsocks;
 	int accepting;          /* accept events armed */
-	uint64_t active;        /* open connections of this listener */
 	/* Open sessions, least recently active first: the idle sweep only
 	 * looks at the head. */
 	struct session *lru_head, *lru_tail;
 };
 
-/* Create and bind every socket of `cfg`.  Returns 0, or -1 after logging
- * (and closing what was opened). */
-int listener_open(struct listener *l, struct server *srv,
-                  const struct listener_cfg *cfg);
+/* Create and bind every socket of `cfg` for worker w.  `first` is worker
+ * 0's copy (NULL for worker 0): other workers bind the very addresses it
+ * got, so port 0 resolves once.  Returns 0, or -1 after logging (and
+ * closing what was opened). */
+int listener_open(struct listener *l, struct worker *w,
+                  const struct listener_cfg *cfg,
+                  struct listener_shared *shared,
+                  const struct listener *first);
 
-/* Create the accept events on `base` (not armed yet). */
-int listener_attach(struct listener *l, struct event_base *base);
+/* Create the accept events on w's base (not armed yet). */
+int listener_attach(struct listener *l);
 
 /* Arm or disarm accepting on all sockets of l. */
 void listener_set_accepting(struct listener *l, int on);
 
-/* Close every listening socket (new connection attempts are refused). */
+/* Close every listening socket (new connection attempts are refused once
+ * every worker's copy is closed). */
 void listener_close(struct listener *l);
-
-/* Whether l may take one more connection under its own limit. */
-int listener_has_room(const struct listener *l);
 
 #endif

@@ -39,4 +39,10 @@
 #define PP2_TYPE_MIN_CUSTOM 0xE0
 #define PP2_TYPE_MAX_CUSTOM 0xEF
 
+/* Ours, in the application range: how the client reached us, as ASCII so
+ * nginx's $proxy_protocol_tlv_0xe0 logs it readably: "mptcp" when the
+ * client negotiated Multipath TCP, "tcp" when it connected (or fell back
+ * to) plain TCP. */
+#define PP2_TYPE_FRONTD_MPTCP 0xE0
+
 #endif

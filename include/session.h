@@ -22,8 +22,9 @@ enum session_end {
 
 const char *session_end_name(enum session_end e);
 
-/* Take ownership of an accepted client socket and start connecting to the
- * listener's first backend.  On failure the socket is closed. */
+/* Take ownership of an accepted client socket, and of the connection slot
+ * reserved for it with server_reserve, and start connecting to the
+ * listener's first backend.  On failure both are released. */
 void session_start(struct listener *l, int cfd, int mptcp_listener,
                    const struct sockaddr_storage *peer, socklen_t peerlen);
 

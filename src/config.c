@@ -469,6 +469,37 @@ static const char *find_stop(const char *s, const char *stop)
 	return s;
 }
 
+static bool is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* An indented line after a key, as inih would read it with multi-line
+ * values on.  We turn that off, so say so rather than misread the line:
+ * "    127.0.0.1:8081" would otherwise become key "127.0.0.1". */
+static bool looks_continued(const char *t)
+{
+	const char *sep;
+
+	if (*t == '[') {
+		const char *n = t + 1;
+
+		while (is_space(*n))
+			n++;
+		return strncmp(n, "global", 6) != 0 &&
+		       strncmp(n, "listener:", 9) != 0;
+	}
+	sep = find_stop(t, "=:");
+	if (*sep != '=')
+		return true;
+	for (; t < sep && is_key_char(*t); t++)
+		;
+	while (t < sep && is_space(*t))
+		t++;
+	return t != sep;
+}
+
 static bool lex_section(struct parser *p, const char *t)
 {
 	const char *close = find_stop(t + 1, "]");
@@ -517,19 +548,20 @@ static bool lex_line(struct parser *p)
 		;
 	if (*t == '\0' || *t == ';' || *t == '#')
 		return true;
+	if (t > s && p->prev_key != NULL && looks_continued(t)) {
+		err_add(p, p->lineno, p->sec_label, p->prev_key,
+		        "continuation lines are not supported; write the value "
+		        "on one line");
+		return false;
+	}
 	if (*t == '[')
 		return lex_section(p, t);
 
 	sep = find_stop(t, "=:");
 	if (*sep != '=' && *sep != ':') {
-		if (t > s && p->prev_key != NULL)
-			err_add(p, p->lineno, p->sec_label, p->prev_key,
-			        "continuation lines are not supported; write the "
-			        "value on one line");
-		else
-			err_add(p, p->lineno, p->sec_label, NULL,
-			        "expected \"key = value\", a [section] header or "
-			        "a comment");
+		err_add(p, p->lineno, p->sec_label, NULL,
+		        "expected \"key = value\", a [section] header or a "
+		        "comment");
 		return false;
 	}
 	for (k = sep; k > t && is_space(k[-1]); k--)
@@ -719,9 +751,10 @@ static void global_key(struct parser *p, const char *name, const char *value)
 	}
 }
 
-/* Split a list value; reports and returns -1 when it is malformed. */
-static int split_value(struct parser *p, const char *key, char *copy,
-                       char **items, int max)
+/* Split a list value (copy is a copy of value, split in place); reports
+ * and returns -1 when it is malformed. */
+static int split_value(struct parser *p, const char *key, const char *value,
+                       char *copy, char **items, int max)
 {
 	int n = parse_split_list(copy, items, max);
 	const char *c;
@@ -729,7 +762,7 @@ static int split_value(struct parser *p, const char *key, char *copy,
 
 	if (n >= 0)
 		return n;
-	for (c = copy; *c != '\0'; c++)
+	for (c = value; *c != '\0'; c++)
 		count += *c == ',';
 	if (count > max)
 		KEY_ERR(p, key, "too many addresses (at most %d)", max);
@@ -750,7 +783,7 @@ static void set_binds(struct parser *p, struct listener_cfg *l,
 		p->oom = true;
 		return;
 	}
-	n = split_value(p, key, copy, items, CONFIG_MAX_BINDS);
+	n = split_value(p, key, value, copy, items, CONFIG_MAX_BINDS);
 	if (n > 0) {
 		l->binds = calloc((size_t)n, sizeof(*l->binds));
 		if (l->binds == NULL) {
@@ -835,7 +868,7 @@ static void set_backends(struct parser *p, struct listener_cfg *l,
 		p->oom = true;
 		return;
 	}
-	n = split_value(p, key, copy, items, CONFIG_MAX_BACKENDS);
+	n = split_value(p, key, value, copy, items, CONFIG_MAX_BACKENDS);
 	if (n > 0) {
 		l->backends = calloc(CONFIG_MAX_BACKENDS, sizeof(*l->backends));
 		if (l->backends == NULL) {
@@ -1216,6 +1249,7 @@ static struct config *config_new(const char *name)
 	cfg->pidfile = NULL;
 	cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
 	cfg->shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+	cfg->splice = 1;
 	return cfg;
 }
 

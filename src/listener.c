@@ -25,7 +25,7 @@ static int make_socket(struct listener *l, int family, const char *where,
                        int *is_mptcp)
 {
 	const int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
-	struct server *srv = l->srv;
+	struct server *srv = l->w->srv;
 	int fd, err;
 
 	*is_mptcp = 0;
@@ -48,12 +48,10 @@ static int make_socket(struct listener *l, int family, const char *where,
 			          l->cfg->name, where, strerror(err));
 			return -1;
 		}
-		if (!srv->mptcp_refusal_warned) {
+		if (atomic_exchange(&srv->mptcp_refusal_warned, 1) == 0)
 			log_warn("kernel refuses MPTCP sockets (%s): listeners with "
 			         "mptcp = on fall back to plain TCP "
 			         "(is net.mptcp.enabled = 0?)", strerror(err));
-			srv->mptcp_refusal_warned = 1;
-		}
 	}
 	fd = socket(family, type, IPPROTO_TCP);
 	if (fd < 0)
@@ -72,6 +70,11 @@ static void set_listen_options(struct listener *l, int fd, int family,
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		log_warn("listener %s: %s: SO_REUSEADDR: %s", l->cfg->name,
 		         where, strerror(errno));
+	/* Every worker binds its own copy; the kernel spreads connections
+	 * over them. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		log_warn("listener %s: %s: SO_REUSEPORT: %s", l->cfg->name,
+		         where, strerror(errno));
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 		log_debug("listener %s: %s: TCP_NODELAY not on this socket: %s",
 		          l->cfg->name, where, strerror(errno));
@@ -84,20 +87,21 @@ static void set_listen_options(struct listener *l, int fd, int family,
 	}
 }
 
+/* Bind `at` (the configured address, or worker 0's actual one). */
 static int open_one(struct listener *l, const struct bind_cfg *b,
-                    struct lsock *ls)
+                    const struct addr *at, struct lsock *ls)
 {
 	char where[ADDR_STRLEN], real[ADDR_STRLEN];
-	int family = b->addr.ss.ss_family;
+	int family = at->ss.ss_family;
 	int fd;
 
-	addr_format((const struct sockaddr *)&b->addr.ss, b->addr.len, where,
+	addr_format((const struct sockaddr *)&at->ss, at->len, where,
 	            sizeof(where));
 	fd = make_socket(l, family, where, &ls->is_mptcp);
 	if (fd < 0)
 		return -1;
 	set_listen_options(l, fd, family, b, where);
-	if (bind(fd, (const struct sockaddr *)&b->addr.ss, b->addr.len) < 0) {
+	if (bind(fd, (const struct sockaddr *)&at->ss, at->len) < 0) {
 		log_error("listener %s: bind %s: %s", l->cfg->name, where,
 		          strerror(errno));
 		goto fail;
@@ -116,7 +120,8 @@ static int open_one(struct listener *l, const struct bind_cfg *b,
 	}
 	ls->fd = fd;
 	ls->owner = l;
-	/* Print the raw address: a v6 wildcard must stay "[::]". */
+	if (l->w->id != 0)
+		return 0;       /* worker 0 speaks for all copies */
 	if (family == AF_INET6 && !b->v6only &&
 	    addr_is_wildcard(&ls->bound))
 		log_info("listener %s: listening on %s (%s, dual-stack)",
@@ -135,12 +140,15 @@ fail:
 	return -1;
 }
 
-int listener_open(struct listener *l, struct server *srv,
-                  const struct listener_cfg *cfg)
+int listener_open(struct listener *l, struct worker *w,
+                  const struct listener_cfg *cfg,
+                  struct listener_shared *shared,
+                  const struct listener *first)
 {
 	memset(l, 0, sizeof(*l));
-	l->srv = srv;
+	l->w = w;
 	l->cfg = cfg;
+	l->shared = shared;
 	l->socks = calloc(cfg->nbinds, sizeof(*l->socks));
 	if (l->socks == NULL) {
 		log_error("listener %s: out of memory", cfg->name);
@@ -148,19 +156,15 @@ int listener_open(struct listener *l, struct server *srv,
 	}
 	for (size_t i = 0; i < cfg->nbinds; i++) {
 		l->socks[i].fd = -1;
-		if (open_one(l, &cfg->binds[i], &l->socks[i]) < 0) {
+		const struct addr *at = first ? &first->socks[i].bound
+		                              : &cfg->binds[i].addr;
+		if (open_one(l, &cfg->binds[i], at, &l->socks[i]) < 0) {
 			listener_close(l);
 			return -1;
 		}
 		l->nsocks++;
 	}
 	return 0;
-}
-
-int listener_has_room(const struct listener *l)
-{
-	return l->cfg->max_connections == 0 ||
-	       l->active < l->cfg->max_connections;
 }
 
 static int accept_errno_is_transient(int err)
@@ -176,35 +180,40 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct lsock *ls = arg;
 	struct listener *l = ls->owner;
-	struct server *srv = l->srv;
+	struct worker *w = l->w;
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int cfd;
 
-		if (srv->active >= srv->cfg->max_connections ||
-		    !listener_has_room(l))
-			break;
+		/* A slot is reserved before accepting so the limits hold
+		 * exactly across workers; excess clients wait in the
+		 * backlog. */
+		if (!server_reserve(w, l))
+			return;
 		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
 		              SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			if (accept_errno_is_transient(errno))
+			int err = errno;
+			server_release(w, l);
+			if (err == EAGAIN || err == EWOULDBLOCK)
+				return;
+			if (accept_errno_is_transient(err))
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listening socket
-			 * stays readable, so keep polling it would spin. */
-			server_backoff(srv, errno);
+			 * stays readable, so polling it would spin. */
+			worker_backoff(w, err);
 			return;
 		}
 		session_start(l, cfd, ls->is_mptcp, &peer, plen);
 	}
-	server_update_accepting(srv);
 }
 
-int listener_attach(struct listener *l, struct event_base *base)
+int listener_attach(struct listener *l)
 {
+	struct event_base *base = l->w->base;
+
 	for (size_t i = 0; i < l->nsocks; i++) {
 		struct lsock *ls = &l->socks[i];
 		ls->ev = event_new(base, ls->fd, EV_READ | EV_PERSIST, on_accept,

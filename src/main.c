@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "relay.h"
 #include "server.h"
 
 #define EX_OK_ 0
@@ -214,6 +215,16 @@ static void raise_nofile(uint64_t max_connections)
 		         (unsigned long long)rl.rlim_cur);
 }
 
+static unsigned worker_count(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 static int print_errors(const struct config_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
@@ -261,7 +272,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile(cfg->max_connections);
 
-	srv = server_create(cfg);
+	relay_set_splice(cfg->splice);
+	relay_set_pipe_size(cfg->pipe_size);
+	srv = server_create(cfg, worker_count(cfg));
 	if (srv == NULL) {
 		rc = EXIT_FAILURE;
 		goto out;

@@ -1,4 +1,5 @@
-/* The running daemon: listeners, limits, idle sweep, signals and drain. */
+/* The daemon as a whole: workers and their threads, shared connection
+ * limits, signals. */
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -9,9 +10,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
-#include "session.h"
-
-#define BACKOFF_MS 250          /* pause after EMFILE & co */
+#include "worker.h"
 
 uint64_t server_now_ms(void)
 {
@@ -21,98 +20,83 @@ uint64_t server_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static struct timeval ms_tv(uint64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000),
-	                      (suseconds_t)((ms % 1000) * 1000) };
-	return tv;
-}
-
-struct server *server_create(const struct config *cfg)
+struct server *server_create(const struct config *cfg, unsigned nworkers)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 
-	if (srv == NULL) {
-		log_error("out of memory");
-		return NULL;
-	}
+	if (srv == NULL)
+		goto nomem;
 	srv->cfg = cfg;
-	srv->listeners = calloc(cfg->nlisteners, sizeof(*srv->listeners));
-	if (srv->listeners == NULL) {
-		log_error("out of memory");
-		free(srv);
-		return NULL;
-	}
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		if (listener_open(&srv->listeners[i], srv,
-		                  &cfg->listeners[i]) < 0) {
-			server_free(srv);
-			return NULL;
+	srv->shared = calloc(cfg->nlisteners, sizeof(*srv->shared));
+	srv->workers = calloc(nworkers, sizeof(*srv->workers));
+	if (srv->shared == NULL || srv->workers == NULL)
+		goto nomem;
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		w->srv = srv;
+		w->id = i;
+		w->ctl[0] = w->ctl[1] = -1;
+		w->listeners = calloc(cfg->nlisteners, sizeof(*w->listeners));
+		srv->nworkers++;
+		if (w->listeners == NULL)
+			goto nomem;
+		for (size_t j = 0; j < cfg->nlisteners; j++) {
+			const struct listener *first =
+				i == 0 ? NULL : &srv->workers[0].listeners[j];
+			if (listener_open(&w->listeners[j], w,
+			                  &cfg->listeners[j], &srv->shared[j],
+			                  first) < 0) {
+				server_free(srv);
+				return NULL;
+			}
 		}
-		srv->nlisteners++;
 	}
 	return srv;
+nomem:
+	log_error("out of memory");
+	server_free(srv);
+	return NULL;
 }
 
-void server_update_accepting(struct server *srv)
+int server_reserve(struct worker *w, struct listener *l)
 {
-	int global_room = srv->active < srv->cfg->max_connections;
+	struct server *srv = w->srv;
+	uint64_t lmax = l->cfg->max_connections;
 
-	for (size_t i = 0; i < srv->nlisteners; i++) {
-		struct listener *l = &srv->listeners[i];
-		listener_set_accepting(l, !srv->stopping && !srv->backoff &&
-		                          global_room && listener_has_room(l));
+	if (atomic_fetch_add(&srv->active, 1) >= srv->cfg->max_connections) {
+		atomic_fetch_sub(&srv->active, 1);
+		goto full;
 	}
+	if (lmax != 0 && atomic_fetch_add(&l->shared->active, 1) >= lmax) {
+		atomic_fetch_sub(&l->shared->active, 1);
+		atomic_fetch_sub(&srv->active, 1);
+		goto full;
+	}
+	return 1;
+full:
+	worker_update_accepting(w);
+	return 0;
 }
 
-static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
+void server_release(struct worker *w, struct listener *l)
 {
-	struct server *srv = arg;
+	struct server *srv = w->srv;
+	uint64_t lmax = l->cfg->max_connections;
+	int was_full = atomic_fetch_sub(&srv->active, 1) >=
+	               srv->cfg->max_connections;
 
-	srv->backoff = 0;
-	server_update_accepting(srv);
-}
-
-void server_backoff(struct server *srv, int err)
-{
-	struct timeval tv = ms_tv(BACKOFF_MS);
-
-	if (srv->backoff)
+	if (lmax != 0 && atomic_fetch_sub(&l->shared->active, 1) >= lmax)
+		was_full = 1;
+	if (!was_full)
 		return;
-	log_warn("accept: %s: pausing new connections for %d ms "
-	         "(%llu open)", strerror(err), BACKOFF_MS,
-	         (unsigned long long)srv->active);
-	srv->backoff = 1;
-	server_update_accepting(srv);
-	evtimer_add(srv->backoff_timer, &tv);
-}
-
-static void stop_loop_if_drained(struct server *srv)
-{
-	if (srv->stopping && srv->active == 0 && srv->base != NULL)
-		event_base_loopbreak(srv->base);
-}
-
-void server_session_ended(struct server *srv)
-{
-	server_update_accepting(srv);
-	stop_loop_if_drained(srv);
-}
-
-static void close_all_sessions(struct server *srv, enum session_end why)
-{
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		session_close_all(&srv->listeners[i], why);
-}
-
-static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *srv = arg;
-
-	log_info("shutdown_timeout reached: closing %llu connections",
-	         (unsigned long long)srv->active);
-	close_all_sessions(srv, SESSION_END_SHUTDOWN);
-	event_base_loopbreak(srv->base);
+	/* Someone may be waiting for this slot. */
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		struct worker *x = &srv->workers[i];
+		if (x == w)
+			worker_update_accepting(w);
+		else if (atomic_load(&x->limit_paused))
+			worker_send(x, WORKER_MSG_WAKE);
+	}
 }
 
 static const char *signal_name(int sig)
@@ -123,108 +107,93 @@ static const char *signal_name(int sig)
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
-	struct timeval tv;
 
-	if (srv->stopping) {
-		log_info("%s again: closing %llu connections now",
-		         signal_name((int)sig), (unsigned long long)srv->active);
-		close_all_sessions(srv, SESSION_END_SHUTDOWN);
-		event_base_loopbreak(srv->base);
-		return;
-	}
-	srv->stopping = 1;
-	/* Closing (not just pausing) the listening sockets makes new
-	 * connection attempts fail at once instead of waiting in a backlog
-	 * nobody will accept from. */
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		listener_close(&srv->listeners[i]);
-	log_info("%s: stopped accepting, draining %llu connections "
-	         "(shutdown_timeout %llu ms)", signal_name((int)sig),
-	         (unsigned long long)srv->active,
+	log_info("%s: stopping: listeners closed, draining %llu connections "
+	         "(shutdown_timeout %llu ms; send it again to close them now)",
+	         signal_name((int)sig),
+	         (unsigned long long)atomic_load(&srv->active),
 	         (unsigned long long)srv->cfg->shutdown_timeout_ms);
-	tv = ms_tv(srv->cfg->shutdown_timeout_ms);
-	evtimer_add(srv->shutdown_timer, &tv);
-	stop_loop_if_drained(srv);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		worker_send(&srv->workers[i], WORKER_MSG_STOP);
 }
 
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
+static void *worker_thread(void *arg)
 {
-	struct server *srv = arg;
-	uint64_t now = server_now_ms();
+	struct worker *w = arg;
 
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		session_sweep_idle(&srv->listeners[i], now);
-}
-
-/* Idle timeouts are enforced by a periodic sweep; its period is a quarter
- * of the shortest idle_timeout, between 100 ms and 1 s. */
-static uint64_t sweep_period(const struct config *cfg)
-{
-	uint64_t p = 1000;
-
-	for (size_t i = 0; i < cfg->nlisteners; i++)
-		if (cfg->listeners[i].idle_timeout_ms / 4 < p)
-			p = cfg->listeners[i].idle_timeout_ms / 4;
-	return p < 100 ? 100 : p;
+	worker_loop(w);
+	return NULL;
 }
 
 int server_run(struct server *srv, server_ready_fn ready, void *arg)
 {
-	struct timeval tv;
+	struct event_base *base0;
+	sigset_t block, old;
+	unsigned started = 1;
+	int rc = 0;
 
-	srv->base = event_base_new();
-	if (srv->base == NULL) {
-		log_error("cannot create the event loop");
-		return -1;
-	}
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		if (listener_attach(&srv->listeners[i], srv->base) < 0)
+	srv->main_thread = pthread_self();
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		if (worker_init(&srv->workers[i]) < 0)
 			return -1;
-	srv->sig_term = evsignal_new(srv->base, SIGTERM, on_stop_signal, srv);
-	srv->sig_int = evsignal_new(srv->base, SIGINT, on_stop_signal, srv);
-	srv->shutdown_timer = evtimer_new(srv->base, on_shutdown_timeout, srv);
-	srv->backoff_timer = evtimer_new(srv->base, on_backoff_end, srv);
-	srv->sweep = event_new(srv->base, -1, EV_PERSIST, on_sweep, srv);
-	if (!srv->sig_term || !srv->sig_int || !srv->shutdown_timer ||
-	    !srv->backoff_timer || !srv->sweep) {
-		log_error("cannot create events");
+	base0 = srv->workers[0].base;
+	srv->sig_term = evsignal_new(base0, SIGTERM, on_stop_signal, srv);
+	srv->sig_int = evsignal_new(base0, SIGINT, on_stop_signal, srv);
+	if (!srv->sig_term || !srv->sig_int) {
+		log_error("cannot create signal events");
 		return -1;
 	}
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_int, NULL);
-	srv->sweep_ms = sweep_period(srv->cfg);
-	tv = ms_tv(srv->sweep_ms);
-	event_add(srv->sweep, &tv);
-	server_update_accepting(srv);
-	if (ready)
-		ready(arg);
-	if (event_base_dispatch(srv->base) < 0) {
-		log_error("event loop failed");
-		return -1;
+
+	/* Signals are for the main thread: workers start with them blocked. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (; started < srv->nworkers; started++) {
+		struct worker *w = &srv->workers[started];
+		int err = pthread_create(&w->thread, NULL, worker_thread, w);
+		if (err != 0) {
+			log_error("worker %u: cannot start a thread: %s", w->id,
+			          strerror(err));
+			rc = -1;
+			break;
+		}
 	}
-	return 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0) {
+		if (srv->nworkers > 1)
+			log_info("%u workers", srv->nworkers);
+		if (ready)
+			ready(arg);
+	} else {
+		for (unsigned i = 1; i < started; i++)
+			worker_send(&srv->workers[i], WORKER_MSG_STOP);
+		worker_send(&srv->workers[0], WORKER_MSG_STOP);
+	}
+	/* A loopbreak before the loop runs would be forgotten: only run
+	 * worker 0 when everything started. */
+	if (rc == 0 && worker_loop(&srv->workers[0]) < 0)
+		rc = -1;
+	for (unsigned i = 1; i < started; i++)
+		pthread_join(srv->workers[i].thread, NULL);
+	return rc;
 }
 
 void server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
-	for (size_t i = 0; i < srv->nlisteners; i++) {
-		session_close_all(&srv->listeners[i], SESSION_END_SHUTDOWN);
-		listener_close(&srv->listeners[i]);
-	}
-	free(srv->listeners);
 	if (srv->sig_term)
 		event_free(srv->sig_term);
 	if (srv->sig_int)
 		event_free(srv->sig_int);
-	if (srv->shutdown_timer)
-		event_free(srv->shutdown_timer);
-	if (srv->backoff_timer)
-		event_free(srv->backoff_timer);
-	if (srv->sweep)
-		event_free(srv->sweep);
-	if (srv->base)
-		event_base_free(srv->base);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		worker_free(&srv->workers[i]);
+	free(srv->workers);
+	free(srv->shared);
 	free(srv);
 }

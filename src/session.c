@@ -134,9 +134,9 @@ static void arm(struct session *s, struct event *ev, int fd, short *cur,
 	if (want == 0)
 		return;
 	if (want == MASK_TIMER)
-		event_assign(ev, s->l->srv->base, -1, 0, cb, s);
+		event_assign(ev, s->l->w->base, -1, 0, cb, s);
 	else
-		event_assign(ev, s->l->srv->base, fd, want | EV_PERSIST, cb, s);
+		event_assign(ev, s->l->w->base, fd, want | EV_PERSIST, cb, s);
 	event_add(ev, tv);
 }
 
@@ -201,7 +201,8 @@ static void log_end(struct session *s, enum session_end why)
 static void session_end(struct session *s, enum session_end why,
                         int reset_client, int reset_backend)
 {
-	struct server *srv = s->l->srv;
+	struct listener *l = s->l;
+	struct worker *w = l->w;
 
 	if (s->is_mptcp && s->cfd >= 0) {
 		unsigned n;
@@ -216,10 +217,10 @@ static void session_end(struct session *s, enum session_end why,
 	relay_release(&s->up);
 	relay_release(&s->down);
 	lru_unlink(s);
-	s->l->active--;
-	srv->active--;
 	free(s);
-	server_session_ended(srv);
+	w->active--;
+	server_release(w, l);   /* the slot reserved before accept */
+	worker_session_ended(w);
 }
 
 /* A relay error: one side failed, so the other is reset too. */
@@ -306,9 +307,15 @@ static void connected(struct session *s)
 	if (s->cfg->proxy_protocol == PP_MODE_V1)
 		n = pp_encode_v1((char *)hdr, sizeof(hdr), &s->client.sa,
 		                 &s->local.sa);
-	else if (s->cfg->proxy_protocol == PP_MODE_V2)
+	else if (s->cfg->proxy_protocol == PP_MODE_V2) {
+		struct pp_tlv tlv = {
+			.type = PP2_TYPE_FRONTD_MPTCP,
+			.len = s->is_mptcp ? 5 : 3,
+			.value = (const uint8_t *)(s->is_mptcp ? "mptcp" : "tcp"),
+		};
 		n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa, &s->local.sa,
-		                 NULL, 0);
+		                 &tlv, 1);
+	}
 	if (n < 0 || (n > 0 && relay_queue(&s->up, hdr, (size_t)n) < 0)) {
 		log_warn("listener %s: cannot build the PROXY header",
 		         s->cfg->name);
@@ -419,7 +426,7 @@ static void try_backend(struct session *s)
 void session_start(struct listener *l, int cfd, int mptcp_listener,
                    const struct sockaddr_storage *peer, socklen_t peerlen)
 {
-	struct server *srv = l->srv;
+	struct worker *w = l->w;
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	struct session *s;
@@ -430,6 +437,7 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 		log_warn("listener %s: out of memory: connection dropped",
 		         l->cfg->name);
 		close(cfd);
+		server_release(w, l);
 		return;
 	}
 	if (getsockname(cfd, (struct sockaddr *)&local, &llen) < 0) {
@@ -437,6 +445,7 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 		         strerror(errno));
 		free(s);
 		close(cfd);
+		server_release(w, l);
 		return;
 	}
 	struct sockaddr_storage p = *peer;
@@ -457,8 +466,7 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 	s->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
 	s->start_ms = s->last_ms = server_now_ms();
 	lru_append(s);
-	l->active++;
-	srv->active++;
+	w->active++;
 	try_backend(s);
 }
 

@@ -1,0 +1,23 @@
+/* A worker thread's event loop (see server.h for struct worker). */
+#ifndef FRONTD_WORKER_H
+#define FRONTD_WORKER_H
+
+#include "server.h"
+
+enum worker_msg {
+	WORKER_MSG_STOP = 'S',  /* stop accepting and drain; twice: close now */
+	WORKER_MSG_WAKE = 'W',  /* a connection slot freed up: re-check limits */
+};
+
+/* Create w's event base, control pipe, timers; arm its listeners. */
+int worker_init(struct worker *w);
+
+/* Run until w is stopped and drained.  Returns 0, or -1 on loop failure. */
+int worker_loop(struct worker *w);
+
+/* Deliver a message to w from any thread. */
+void worker_send(struct worker *w, char msg);
+
+void worker_free(struct worker *w);
+
+#endif

@@ -1,0 +1,251 @@
+/* One worker thread's event loop: its listeners, idle sweep, back-off
+ * after descriptor exhaustion, control messages from other threads, and
+ * its share of the drain on shutdown. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+#include "server.h"
+#include "session.h"
+#include "worker.h"
+
+#define BACKOFF_MS 250          /* pause after EMFILE & co */
+
+static struct timeval ms_tv(uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	                      (suseconds_t)((ms % 1000) * 1000) };
+	return tv;
+}
+
+static int listener_has_room(const struct server *srv,
+                             const struct listener *l)
+{
+	uint64_t lmax = l->cfg->max_connections;
+
+	return atomic_load(&srv->active) < srv->cfg->max_connections &&
+	       (lmax == 0 || atomic_load(&l->shared->active) < lmax);
+}
+
+void worker_update_accepting(struct worker *w)
+{
+	struct server *srv = w->srv;
+	int paused = 0;
+
+	/* Say "paused" before looking at the counters: a slot released
+	 * after this store wakes us, one released before it is seen. */
+	atomic_store(&w->limit_paused, 1);
+	for (unsigned i = 0; i < srv->cfg->nlisteners; i++) {
+		struct listener *l = &w->listeners[i];
+		int room = listener_has_room(srv, l);
+		paused |= !room;
+		listener_set_accepting(l, !w->stopping && !w->backoff && room);
+	}
+	if (!paused)
+		atomic_store(&w->limit_paused, 0);
+}
+
+static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	w->backoff = 0;
+	worker_update_accepting(w);
+}
+
+void worker_backoff(struct worker *w, int err)
+{
+	struct timeval tv = ms_tv(BACKOFF_MS);
+
+	if (w->backoff)
+		return;
+	log_warn("accept: %s: pausing new connections for %d ms "
+	         "(%llu open)", strerror(err), BACKOFF_MS,
+	         (unsigned long long)atomic_load(&w->srv->active));
+	w->backoff = 1;
+	worker_update_accepting(w);
+	evtimer_add(w->backoff_timer, &tv);
+}
+
+static void stop_if_drained(struct worker *w)
+{
+	if (w->stopping && w->active == 0)
+		event_base_loopbreak(w->base);
+}
+
+void worker_session_ended(struct worker *w)
+{
+	if (atomic_load(&w->limit_paused))
+		worker_update_accepting(w);
+	stop_if_drained(w);
+}
+
+static void close_all_sessions(struct worker *w, enum session_end why)
+{
+	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
+		session_close_all(&w->listeners[i], why);
+}
+
+static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->active > 0)
+		log_info("shutdown_timeout reached: closing %llu connections",
+		         (unsigned long long)w->active);
+	close_all_sessions(w, SESSION_END_SHUTDOWN);
+	event_base_loopbreak(w->base);
+}
+
+static void worker_stop(struct worker *w)
+{
+	struct timeval tv;
+
+	if (w->stopping) {
+		/* Asked twice: do not wait for the drain any longer. */
+		close_all_sessions(w, SESSION_END_SHUTDOWN);
+		event_base_loopbreak(w->base);
+		return;
+	}
+	w->stopping = 1;
+	/* Closing (not just pausing) the listening sockets makes new
+	 * connection attempts fail at once instead of waiting in a backlog
+	 * nobody will accept from. */
+	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
+		listener_close(&w->listeners[i]);
+	tv = ms_tv(w->srv->cfg->shutdown_timeout_ms);
+	evtimer_add(w->shutdown_timer, &tv);
+	stop_if_drained(w);
+}
+
+static void on_ctl(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char msgs[64];
+	ssize_t n = read(fd, msgs, sizeof(msgs));
+
+	for (ssize_t i = 0; i < n; i++) {
+		switch (msgs[i]) {
+		case WORKER_MSG_STOP:
+			worker_stop(w);
+			break;
+		case WORKER_MSG_WAKE:
+			worker_update_accepting(w);
+			break;
+		}
+	}
+}
+
+void worker_send(struct worker *w, char msg)
+{
+	if (w->id == 0 && pthread_equal(pthread_self(), w->srv->main_thread)) {
+		/* Worker 0 is the main thread: act directly. */
+		if (msg == WORKER_MSG_STOP)
+			worker_stop(w);
+		else
+			worker_update_accepting(w);
+		return;
+	}
+	/* Non-blocking: a full pipe already holds a message to act on. */
+	if (write(w->ctl[1], &msg, 1) < 0 && errno != EAGAIN)
+		log_warn("worker %u: control pipe: %s", w->id, strerror(errno));
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = server_now_ms();
+
+	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
+		session_sweep_idle(&w->listeners[i], now);
+}
+
+/* Idle timeouts are enforced by a periodic sweep; its period is a quarter
+ * of the shortest idle_timeout, between 100 ms and 1 s. */
+static uint64_t sweep_period(const struct config *cfg)
+{
+	uint64_t p = 1000;
+
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].idle_timeout_ms / 4 < p)
+			p = cfg->listeners[i].idle_timeout_ms / 4;
+	return p < 100 ? 100 : p;
+}
+
+int worker_init(struct worker *w)
+{
+	struct timeval tv;
+
+	w->base = event_base_new();
+	if (w->base == NULL) {
+		log_error("worker %u: cannot create an event loop", w->id);
+		return -1;
+	}
+	if (pipe2(w->ctl, O_NONBLOCK | O_CLOEXEC) < 0) {
+		w->ctl[0] = w->ctl[1] = -1;
+		log_error("worker %u: pipe: %s", w->id, strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
+		if (listener_attach(&w->listeners[i]) < 0)
+			return -1;
+	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST, on_ctl,
+	                      w);
+	w->shutdown_timer = evtimer_new(w->base, on_shutdown_timeout, w);
+	w->backoff_timer = evtimer_new(w->base, on_backoff_end, w);
+	w->sweep = event_new(w->base, -1, EV_PERSIST, on_sweep, w);
+	if (!w->ctl_ev || !w->shutdown_timer || !w->backoff_timer ||
+	    !w->sweep) {
+		log_error("worker %u: cannot create events", w->id);
+		return -1;
+	}
+	event_add(w->ctl_ev, NULL);
+	w->sweep_ms = sweep_period(w->srv->cfg);
+	tv = ms_tv(w->sweep_ms);
+	event_add(w->sweep, &tv);
+	worker_update_accepting(w);
+	return 0;
+}
+
+int worker_loop(struct worker *w)
+{
+	int rc = event_base_dispatch(w->base);
+
+	if (rc < 0)
+		log_error("worker %u: event loop failed", w->id);
+	/* Whatever is left (a loop that failed) is closed here, in the
+	 * thread that owns it. */
+	close_all_sessions(w, SESSION_END_SHUTDOWN);
+	relay_pool_drain();
+	return rc < 0 ? -1 : 0;
+}
+
+void worker_free(struct worker *w)
+{
+	if (w->listeners != NULL) {
+		for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
+			listener_close(&w->listeners[i]);
+		free(w->listeners);
+		w->listeners = NULL;
+	}
+	if (w->ctl_ev)
+		event_free(w->ctl_ev);
+	if (w->shutdown_timer)
+		event_free(w->shutdown_timer);
+	if (w->backoff_timer)
+		event_free(w->backoff_timer);
+	if (w->sweep)
+		event_free(w->sweep);
+	if (w->ctl[0] >= 0)
+		close(w->ctl[0]);
+	if (w->ctl[1] >= 0)
+		close(w->ctl[1]);
+	if (w->base)
+		event_base_free(w->base);
+}
