@@ -1,0 +1,1322 @@
+/* The configuration loader: good files and their defaults, the dual-stack
+ * rule, and every kind of error with its exact message and line. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "unit.h"
+
+#define NAME "t.ini"
+
+/* A listener that is valid on its own, for tests about other things. */
+#define GOOD_LISTENER \
+	"[listener:web]\n" \
+	"bind = 127.0.0.1:8000\n" \
+	"backend = 127.0.0.1:8080\n"
+
+static const char *fmt(const struct addr *a)
+{
+	static char buf[4][ADDR_STRLEN];
+	static int i;
+
+	i = (i + 1) % 4;
+	return addr_format((const struct sockaddr *)&a->ss, a->len, buf[i],
+	                   sizeof(buf[i]));
+}
+
+/* All messages, one per line, for failure reports. */
+static char *joined(const struct config_errors *errs)
+{
+	static char buf[8192];
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < errs->n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n  %s",
+		                        errs->msg[i]);
+	return buf;
+}
+
+static struct config *load_ok(const char *text)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	int rc = config_load_string(text, NAME, &cfg, &errs);
+
+	ck_assert_msg(rc == 0, "rejected:%s", joined(&errs));
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(errs.n, 0);
+	config_errors_free(&errs);
+	return cfg;
+}
+
+/* The text must fail with exactly these messages, in this order. */
+static void expect_errors_v(const char *text, const char *const *want)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = (struct config *)&errs; /* must become NULL */
+	size_t n = 0, i;
+	int rc;
+
+	while (want[n] != NULL)
+		n++;
+	rc = config_load_string(text, NAME, &cfg, &errs);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == n, "want %zu messages, got %zu:%s", n, errs.n,
+	              joined(&errs));
+	for (i = 0; i < n; i++)
+		ck_assert_msg(strcmp(errs.msg[i], want[i]) == 0,
+		              "message %zu: want\n  %s\ngot:%s", i, want[i],
+		              joined(&errs));
+	config_errors_free(&errs);
+}
+
+#define EXPECT_ERRORS(text, ...) \
+	expect_errors_v((text), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* ------------------------------------------------------------------ */
+/* Good files */
+
+START_TEST(minimal_file_gets_defaults)
+{
+	struct config *cfg = load_ok(GOOD_LISTENER);
+	const struct listener_cfg *l;
+
+	ck_assert_str_eq(cfg->path, NAME);
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
+	ck_assert_str_eq(cfg->log, "stderr");
+	ck_assert_ptr_null(cfg->access_log);
+	ck_assert_ptr_null(cfg->pidfile);
+	ck_assert_uint_eq(cfg->max_connections, 65536);
+	ck_assert_uint_eq(cfg->shutdown_timeout_ms, 30000);
+	ck_assert_uint_eq(cfg->nlisteners, 1);
+	l = &cfg->listeners[0];
+	ck_assert_str_eq(l->name, "web");
+	ck_assert_int_eq(l->line, 1);
+	ck_assert_int_eq(l->v6only, -1);
+	ck_assert_int_eq(l->mptcp, MPTCP_MODE_ON);
+	ck_assert_int_eq(l->proxy_protocol, PP_MODE_V2);
+	ck_assert_uint_eq(l->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(l->idle_timeout_ms, 600000);
+	ck_assert_uint_eq(l->max_connections, 0);
+	ck_assert_uint_eq(l->nbinds, 1);
+	ck_assert_str_eq(fmt(&l->binds[0].addr), "127.0.0.1:8000");
+	ck_assert_int_eq(l->binds[0].line, 2);
+	ck_assert_int_eq(l->binds[0].v6only, 0);
+	ck_assert_uint_eq(l->nbackends, 1);
+	ck_assert_str_eq(fmt(&l->backends[0]), "127.0.0.1:8080");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(full_file_sets_every_key)
+{
+	struct config *cfg = load_ok(
+		"[global]\n"
+		"log_level = debug\n"
+		"log = syslog\n"
+		"access_log = /var/log/frontd-access.log\n"
+		"pidfile = /run/mptcp-frontd.pid\n"
+		"max_connections = 1000\n"
+		"shutdown_timeout = 2m\n"
+		"\n"
+		"[listener:web]\n"
+		"bind = 0.0.0.0:443, [::]:443\n"
+		"v6only = on\n"
+		"mptcp = required\n"
+		"backend = unix:/run/nginx.sock, 127.0.0.1:8443, [::1]:8443\n"
+		"proxy_protocol = v1\n"
+		"connect_timeout = 250ms\n"
+		"idle_timeout = 1h\n"
+		"max_connections = 10000\n"
+		"\n"
+		"[listener:other]\n"
+		"bind = 127.0.0.1:9000\n"
+		"backend = 127.0.0.1:9001\n"
+		"mptcp = off\n"
+		"proxy_protocol = off\n");
+	const struct listener_cfg *l;
+
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_DEBUG);
+	ck_assert_str_eq(cfg->log, "syslog");
+	ck_assert_str_eq(cfg->access_log, "/var/log/frontd-access.log");
+	ck_assert_str_eq(cfg->pidfile, "/run/mptcp-frontd.pid");
+	ck_assert_uint_eq(cfg->max_connections, 1000);
+	ck_assert_uint_eq(cfg->shutdown_timeout_ms, 120000);
+	ck_assert_uint_eq(cfg->nlisteners, 2);
+
+	l = &cfg->listeners[0];
+	ck_assert_str_eq(l->name, "web");
+	ck_assert_int_eq(l->line, 9);
+	ck_assert_uint_eq(l->nbinds, 2);
+	ck_assert_str_eq(fmt(&l->binds[0].addr), "0.0.0.0:443");
+	ck_assert_str_eq(fmt(&l->binds[1].addr), "[::]:443");
+	ck_assert_int_eq(l->binds[1].v6only, 1);
+	ck_assert_int_eq(l->binds[0].line, 10);
+	ck_assert_int_eq(l->binds[1].line, 10);
+	ck_assert_int_eq(l->v6only, 1);
+	ck_assert_int_eq(l->mptcp, MPTCP_MODE_REQUIRED);
+	ck_assert_uint_eq(l->nbackends, 3);
+	ck_assert_str_eq(fmt(&l->backends[0]), "unix:/run/nginx.sock");
+	ck_assert_str_eq(fmt(&l->backends[1]), "127.0.0.1:8443");
+	ck_assert_str_eq(fmt(&l->backends[2]), "[::1]:8443");
+	ck_assert_int_eq(l->proxy_protocol, PP_MODE_V1);
+	ck_assert_uint_eq(l->connect_timeout_ms, 250);
+	ck_assert_uint_eq(l->idle_timeout_ms, 3600000);
+	ck_assert_uint_eq(l->max_connections, 10000);
+
+	l = &cfg->listeners[1];
+	ck_assert_str_eq(l->name, "other");
+	ck_assert_int_eq(l->line, 19);
+	ck_assert_int_eq(l->mptcp, MPTCP_MODE_OFF);
+	ck_assert_int_eq(l->proxy_protocol, PP_MODE_OFF);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(comments_blank_lines_and_layout)
+{
+	struct config *cfg = load_ok(
+		"\xEF\xBB\xBF; a comment\r\n"
+		"# another comment\r\n"
+		"\r\n"
+		"[global] ; inline comment after a header\r\n"
+		"   log_level = warn ; inline comment after a value\r\n"
+		"\taccess_log=stderr\r\n"
+		"[ listener:web ]\n"
+		"mptcp = off ; comment\n"
+		"bind = 127.0.0.1:8000 ;0.0.0.0:9\n"
+		"backend: 127.0.0.1:8080\n"
+		"  ; an indented comment is still a comment\n");
+	const struct listener_cfg *l = &cfg->listeners[0];
+
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_WARN);
+	ck_assert_str_eq(cfg->access_log, "stderr");
+	ck_assert_str_eq(l->name, "web");
+	ck_assert_int_eq(l->line, 7);
+	ck_assert_int_eq(l->mptcp, MPTCP_MODE_OFF);
+	ck_assert_uint_eq(l->nbinds, 1);
+	ck_assert_str_eq(fmt(&l->binds[0].addr), "127.0.0.1:8000");
+	ck_assert_str_eq(fmt(&l->backends[0]), "127.0.0.1:8080");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(inline_comment_needs_a_blank_before_it)
+{
+	EXPECT_ERRORS(GOOD_LISTENER
+	              "mptcp = on;comment\n"
+	              "proxy_protocol = v2 # not a comment\n",
+	              "t.ini:4: [listener:web] mptcp: bad value \"on;comment\": "
+	              "expected on, off or required",
+	              "t.ini:5: [listener:web] proxy_protocol: bad value "
+	              "\"v2 # not a comment\": expected v1, v2 or off");
+}
+END_TEST
+
+START_TEST(keywords_are_case_insensitive)
+{
+	struct config *cfg = load_ok(
+		"[global]\n"
+		"log = STDERR\n"
+		"access_log = Off\n"
+		GOOD_LISTENER
+		"mptcp = Required\n"
+		"proxy_protocol = V1\n");
+
+	ck_assert_str_eq(cfg->log, "stderr");
+	ck_assert_ptr_null(cfg->access_log);
+	ck_assert_int_eq(cfg->listeners[0].mptcp, MPTCP_MODE_REQUIRED);
+	ck_assert_int_eq(cfg->listeners[0].proxy_protocol, PP_MODE_V1);
+	config_free(cfg);
+}
+END_TEST
+
+static enum mptcp_mode mptcp_of(const char *value)
+{
+	char text[256];
+	struct config *cfg;
+	enum mptcp_mode m;
+
+	snprintf(text, sizeof(text), GOOD_LISTENER "mptcp = %s\n", value);
+	cfg = load_ok(text);
+	m = cfg->listeners[0].mptcp;
+	config_free(cfg);
+	return m;
+}
+
+START_TEST(mptcp_modes)
+{
+	ck_assert_int_eq(mptcp_of("on"), MPTCP_MODE_ON);
+	ck_assert_int_eq(mptcp_of("off"), MPTCP_MODE_OFF);
+	ck_assert_int_eq(mptcp_of("required"), MPTCP_MODE_REQUIRED);
+	ck_assert_int_eq(mptcp_of("yes"), MPTCP_MODE_ON);
+	ck_assert_int_eq(mptcp_of("no"), MPTCP_MODE_OFF);
+	ck_assert_str_eq(config_mptcp_mode_name(MPTCP_MODE_ON), "on");
+	ck_assert_str_eq(config_mptcp_mode_name(MPTCP_MODE_OFF), "off");
+	ck_assert_str_eq(config_mptcp_mode_name(MPTCP_MODE_REQUIRED),
+	                 "required");
+}
+END_TEST
+
+static enum pp_mode pp_of(const char *value)
+{
+	char text[256];
+	struct config *cfg;
+	enum pp_mode m;
+
+	snprintf(text, sizeof(text), GOOD_LISTENER "proxy_protocol = %s\n",
+	         value);
+	cfg = load_ok(text);
+	m = cfg->listeners[0].proxy_protocol;
+	config_free(cfg);
+	return m;
+}
+
+START_TEST(proxy_protocol_modes)
+{
+	ck_assert_int_eq(pp_of("v1"), PP_MODE_V1);
+	ck_assert_int_eq(pp_of("v2"), PP_MODE_V2);
+	ck_assert_int_eq(pp_of("off"), PP_MODE_OFF);
+	ck_assert_str_eq(config_pp_mode_name(PP_MODE_V1), "v1");
+	ck_assert_str_eq(config_pp_mode_name(PP_MODE_V2), "v2");
+	ck_assert_str_eq(config_pp_mode_name(PP_MODE_OFF), "off");
+}
+END_TEST
+
+START_TEST(log_targets)
+{
+	struct config *cfg = load_ok("[global]\n"
+	                             "log = /var/log/frontd.log\n"
+	                             "access_log = /var/log/access.log\n"
+	                             GOOD_LISTENER);
+
+	ck_assert_str_eq(cfg->log, "/var/log/frontd.log");
+	ck_assert_str_eq(cfg->access_log, "/var/log/access.log");
+	config_free(cfg);
+	cfg = load_ok("[global]\nlog = stderr\naccess_log = off\n"
+	              GOOD_LISTENER);
+	ck_assert_str_eq(cfg->log, "stderr");
+	ck_assert_ptr_null(cfg->access_log);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(limits_accept_their_bounds)
+{
+	struct config *cfg = load_ok("[global]\n"
+	                             "max_connections = 1000000\n"
+	                             "shutdown_timeout = 0\n"
+	                             GOOD_LISTENER
+	                             "max_connections = 1000000\n"
+	                             "connect_timeout = 1ms\n"
+	                             "idle_timeout = 30\n");
+
+	ck_assert_uint_eq(cfg->max_connections, 1000000);
+	ck_assert_uint_eq(cfg->shutdown_timeout_ms, 0);
+	ck_assert_uint_eq(cfg->listeners[0].max_connections, 1000000);
+	ck_assert_uint_eq(cfg->listeners[0].connect_timeout_ms, 1);
+	ck_assert_uint_eq(cfg->listeners[0].idle_timeout_ms, 30000);
+	config_free(cfg);
+	cfg = load_ok("[global]\nmax_connections = 1\n" GOOD_LISTENER
+	              "max_connections = 0\n");
+	ck_assert_uint_eq(cfg->max_connections, 1);
+	ck_assert_uint_eq(cfg->listeners[0].max_connections, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(backend_failover_order_kept)
+{
+	struct config *cfg = load_ok("[listener:web]\n"
+	                             "bind = 127.0.0.1:8000\n"
+	                             "backend = [::1]:2, unix:/run/a.sock, "
+	                             "127.0.0.1:1, 127.0.0.1:3\n");
+	const struct listener_cfg *l = &cfg->listeners[0];
+
+	ck_assert_uint_eq(l->nbackends, 4);
+	ck_assert_str_eq(fmt(&l->backends[0]), "[::1]:2");
+	ck_assert_str_eq(fmt(&l->backends[1]), "unix:/run/a.sock");
+	ck_assert_str_eq(fmt(&l->backends[2]), "127.0.0.1:1");
+	ck_assert_str_eq(fmt(&l->backends[3]), "127.0.0.1:3");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(backend_host_name_resolved_at_load)
+{
+	struct config *cfg = load_ok("[listener:web]\n"
+	                             "bind = 127.0.0.1:8000\n"
+	                             "backend = unix:/run/first.sock, "
+	                             "localhost:8080\n");
+	const struct listener_cfg *l = &cfg->listeners[0];
+	struct addrinfo hints, *res, *ai;
+	size_t i = 1;
+	int has_v4 = 0;
+
+	/* Whatever this host's resolver says, in its order, after the
+	 * literal that came first; and 127.0.0.1 among it. */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	ck_assert_int_eq(getaddrinfo("localhost", "8080", &hints, &res), 0);
+	ck_assert_str_eq(fmt(&l->backends[0]), "unix:/run/first.sock");
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		struct addr a;
+
+		memset(&a, 0, sizeof(a));
+		memcpy(&a.ss, ai->ai_addr, ai->ai_addrlen);
+		a.len = ai->ai_addrlen;
+		ck_assert_uint_lt(i, l->nbackends);
+		if (i > 1 && addr_equal(&l->backends[i - 1], &a))
+			continue; /* resolver repeated itself */
+		ck_assert_str_eq(fmt(&l->backends[i]), fmt(&a));
+		has_v4 |= strcmp(fmt(&a), "127.0.0.1:8080") == 0;
+		i++;
+	}
+	freeaddrinfo(res);
+	ck_assert_uint_eq(l->nbackends, i);
+	ck_assert(has_v4);
+	config_free(cfg);
+}
+END_TEST
+
+static struct config *load_binds(const char *binds, const char *v6only)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+	         "[listener:web]\nbind = %s\nbackend = 127.0.0.1:1\n%s%s%s",
+	         binds, v6only ? "v6only = " : "", v6only ? v6only : "",
+	         v6only ? "\n" : "");
+	return load_ok(text);
+}
+
+START_TEST(dual_stack_wildcard_alone)
+{
+	struct config *cfg = load_binds("[::]:8000", NULL);
+
+	ck_assert_uint_eq(cfg->listeners[0].nbinds, 1);
+	ck_assert_int_eq(cfg->listeners[0].binds[0].v6only, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(v6only_when_same_listener_binds_ipv4_same_port)
+{
+	struct config *cfg = load_binds("[::]:8000, 0.0.0.0:8000", NULL);
+	const struct listener_cfg *l = &cfg->listeners[0];
+
+	ck_assert_str_eq(fmt(&l->binds[0].addr), "[::]:8000");
+	ck_assert_int_eq(l->binds[0].v6only, 1);
+	ck_assert_int_eq(l->binds[1].v6only, 0);
+	config_free(cfg);
+	/* a specific IPv4 address on the port counts too, in any order */
+	cfg = load_binds("192.0.2.1:8000, [::]:8000", NULL);
+	ck_assert_int_eq(cfg->listeners[0].binds[1].v6only, 1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(dual_stack_kept_when_ipv4_on_other_port)
+{
+	struct config *cfg = load_binds("0.0.0.0:8000, [::]:8001", NULL);
+
+	ck_assert_int_eq(cfg->listeners[0].binds[1].v6only, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(explicit_v6only_overrides)
+{
+	struct config *cfg = load_binds("[::]:8000", "on");
+
+	ck_assert_int_eq(cfg->listeners[0].binds[0].v6only, 1);
+	config_free(cfg);
+	cfg = load_binds("[::]:8000, 0.0.0.0:8001", "off");
+	ck_assert_int_eq(cfg->listeners[0].binds[0].v6only, 0);
+	config_free(cfg);
+	cfg = load_binds("[::]:8000, 0.0.0.0:8000", "ON");
+	ck_assert_int_eq(cfg->listeners[0].binds[0].v6only, 1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(v6only_listener_allows_ipv4_elsewhere)
+{
+	struct config *cfg = load_ok("[listener:a]\n"
+	                             "bind = [::]:8000\n"
+	                             "v6only = on\n"
+	                             "backend = 127.0.0.1:1\n"
+	                             "[listener:b]\n"
+	                             "bind = 0.0.0.0:8000\n"
+	                             "backend = 127.0.0.1:1\n");
+
+	ck_assert_int_eq(cfg->listeners[0].binds[0].v6only, 1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(port_zero_binds_never_conflict)
+{
+	struct config *cfg = load_ok("[listener:a]\n"
+	                             "bind = 127.0.0.1:0, 0.0.0.0:0, [::]:0\n"
+	                             "backend = 127.0.0.1:1\n"
+	                             "[listener:b]\n"
+	                             "bind = 127.0.0.1:0\n"
+	                             "backend = 127.0.0.1:1\n");
+
+	ck_assert_uint_eq(cfg->listeners[0].nbinds, 3);
+	ck_assert_int_eq(cfg->listeners[0].binds[2].v6only, 1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(listener_names_allowed)
+{
+	struct config *cfg = load_ok(
+		"[listener:a.b-c_D9]\nbind = 127.0.0.1:1\nbackend = 127.0.0.1:2\n"
+		"[listener:abcdefghijklmnopqrstuvwxyz012345]\n"
+		"bind = 127.0.0.1:3\nbackend = 127.0.0.1:2\n");
+
+	ck_assert_str_eq(cfg->listeners[0].name, "a.b-c_D9");
+	ck_assert_str_eq(cfg->listeners[1].name,
+	                 "abcdefghijklmnopqrstuvwxyz012345");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(longest_line_is_not_truncated)
+{
+	/* "pidfile = /" then 'p' up to exactly CONFIG_LINE_MAX characters */
+	size_t head = strlen("[global]\npidfile = ");
+	size_t vlen = CONFIG_LINE_MAX - strlen("pidfile = ");
+	char *text = malloc(head + vlen + sizeof(GOOD_LISTENER) + 2);
+	struct config *cfg;
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "[global]\npidfile = /");
+	memset(text + head + 1, 'p', vlen - 1);
+	strcpy(text + head + vlen, "\n" GOOD_LISTENER);
+	cfg = load_ok(text);
+	ck_assert_uint_eq(strlen(cfg->pidfile), vlen);
+	config_free(cfg);
+	free(text);
+}
+END_TEST
+
+START_TEST(example_config_loads)
+{
+	const char *top = getenv("top_srcdir");
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	const struct listener_cfg *l;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/conf/mptcp-frontd.ini",
+	         top != NULL ? top : ".");
+	ck_assert_msg(config_load(path, &cfg, &errs) == 0, "%s:%s", path,
+	              joined(&errs));
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
+	ck_assert_str_eq(cfg->log, "stderr");
+	ck_assert_str_eq(cfg->access_log, "stderr");
+	ck_assert_uint_eq(cfg->nlisteners, 1);
+	l = &cfg->listeners[0];
+	ck_assert_str_eq(l->name, "http");
+	ck_assert_uint_eq(l->nbinds, 1);
+	ck_assert_str_eq(fmt(&l->binds[0].addr), "[::]:8000");
+	ck_assert_int_eq(l->binds[0].v6only, 0);
+	ck_assert_int_eq(l->mptcp, MPTCP_MODE_ON);
+	ck_assert_uint_eq(l->nbackends, 1);
+	ck_assert_str_eq(fmt(&l->backends[0]), "127.0.0.1:8080");
+	ck_assert_int_eq(l->proxy_protocol, PP_MODE_V2);
+	ck_assert_uint_eq(l->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(l->idle_timeout_ms, 600000);
+	config_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Errors: structure */
+
+START_TEST(error_key_outside_section)
+{
+	EXPECT_ERRORS("log_level = info\n" GOOD_LISTENER,
+	              "t.ini:1: log_level: key outside any section; put it "
+	              "under [global] or [listener:NAME]");
+}
+END_TEST
+
+START_TEST(error_unknown_section_near_global)
+{
+	EXPECT_ERRORS("[globl]\nlog_level = info\n" GOOD_LISTENER,
+	              "t.ini:1: [globl]: unknown section; did you mean "
+	              "[global]?");
+}
+END_TEST
+
+START_TEST(error_unknown_section_near_listener)
+{
+	EXPECT_ERRORS("[listner:web]\nbind = 127.0.0.1:1\n",
+	              "t.ini:1: [listner:web]: unknown section; did you mean "
+	              "[listener:web]?",
+	              "t.ini: no [listener:NAME] section: nothing to do");
+	EXPECT_ERRORS("[listener]\n" GOOD_LISTENER,
+	              "t.ini:1: [listener]: unknown section; did you mean "
+	              "[listener:NAME]?");
+}
+END_TEST
+
+START_TEST(error_unknown_section)
+{
+	EXPECT_ERRORS("[server]\nport = 80\n" GOOD_LISTENER,
+	              "t.ini:1: [server]: unknown section; expected [global] "
+	              "or [listener:NAME]");
+}
+END_TEST
+
+START_TEST(error_bad_listener_name)
+{
+	const char *reason = "bad listener name: use 1 to 32 characters of "
+	                     "A-Z, a-z, 0-9, '_', '.' and '-'";
+	char want[256];
+
+	snprintf(want, sizeof(want), "t.ini:1: [listener:]: %s", reason);
+	EXPECT_ERRORS("[listener:]\nbind = 127.0.0.1:1\nbackend = 127.0.0.1:2\n",
+	              want);
+	snprintf(want, sizeof(want), "t.ini:1: [listener:a b]: %s", reason);
+	EXPECT_ERRORS("[listener:a b]\nbind = 127.0.0.1:1\n"
+	              "backend = 127.0.0.1:2\n", want);
+	snprintf(want, sizeof(want),
+	         "t.ini:1: [listener:abcdefghijklmnopqrstuvwxyz0123456]: %s",
+	         reason);
+	EXPECT_ERRORS("[listener:abcdefghijklmnopqrstuvwxyz0123456]\n"
+	              "bind = 127.0.0.1:1\nbackend = 127.0.0.1:2\n", want);
+}
+END_TEST
+
+START_TEST(error_duplicate_listener_name)
+{
+	EXPECT_ERRORS(GOOD_LISTENER
+	              "[listener:web]\n"
+	              "bind = 127.0.0.1:8001\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:4: [listener:web]: duplicate listener name, first "
+	              "defined on line 1");
+}
+END_TEST
+
+START_TEST(error_duplicate_global_section)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "log_level = info\n"
+	              "[global]\n"
+	              "log_level = debug\n"
+	              GOOD_LISTENER,
+	              "t.ini:3: [global]: duplicate section, first on line 1",
+	              "t.ini:4: [global] log_level: duplicate key, first set on "
+	              "line 2");
+}
+END_TEST
+
+START_TEST(error_text_after_header)
+{
+	EXPECT_ERRORS("[global] log_level = info\n" GOOD_LISTENER,
+	              "t.ini:1: [global]: unexpected text after \"]\"");
+}
+END_TEST
+
+START_TEST(error_header_without_closing_bracket)
+{
+	/* the keys below a lost header are not given to another section */
+	EXPECT_ERRORS("[global]\n"
+	              "[listener:x\n"
+	              "log = stderr\n"
+	              "[global ; comment]\n"
+	              "bind = 127.0.0.1:1\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: section header without closing \"]\": "
+	              "[listener:x",
+	              "t.ini:4: section header without closing \"]\": "
+	              "[global ; comment]");
+}
+END_TEST
+
+START_TEST(error_not_a_key_value_line)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "log_level info\n"
+	              "log level = info\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: [global]: expected \"key = value\", a [section] "
+	              "header or a comment",
+	              "t.ini:3: [global]: expected \"key = value\", a [section] "
+	              "header or a comment");
+	EXPECT_ERRORS("garbage\n" GOOD_LISTENER,
+	              "t.ini:1: expected \"key = value\", a [section] header or "
+	              "a comment");
+}
+END_TEST
+
+START_TEST(error_missing_key_name)
+{
+	EXPECT_ERRORS("[global]\n= info\n" GOOD_LISTENER,
+	              "t.ini:2: [global]: missing key name before \"=\"");
+}
+END_TEST
+
+START_TEST(error_continuation_line)
+{
+	const char *want = "continuation lines are not supported; write the "
+	                   "value on one line";
+	char w1[160], w2[160], w3[160];
+
+	snprintf(w1, sizeof(w1), "t.ini:4: [listener:web] backend: %s", want);
+	snprintf(w2, sizeof(w2), "t.ini:5: [listener:web] backend: %s", want);
+	snprintf(w3, sizeof(w3), "t.ini:6: [listener:web] backend: %s", want);
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = 127.0.0.1:8000\n"
+	              "backend = 127.0.0.1:8080,\n"
+	              "    127.0.0.1:8081\n"
+	              "    unix:/run/nginx.sock\n"
+	              "\t[::1]:8080\n"
+	              "  mptcp = off\n"
+	              "  [global]\n"
+	              "  log = stderr\n",
+	              "t.ini:3: [listener:web] backend: empty item in list",
+	              w1, w2, w3);
+}
+END_TEST
+
+START_TEST(error_line_too_long)
+{
+	size_t n = CONFIG_LINE_MAX + 1;
+	char *text = malloc(n + 64 + sizeof(GOOD_LISTENER));
+	char want[128];
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "[global]\n;");
+	memset(text + 10, 'x', n - 1);
+	strcpy(text + 9 + n, "\n" GOOD_LISTENER);
+	snprintf(want, sizeof(want),
+	         "t.ini:2: line too long (%zu characters, at most %d)", n,
+	         CONFIG_LINE_MAX);
+	EXPECT_ERRORS(text, want);
+	free(text);
+}
+END_TEST
+
+START_TEST(error_long_header_line_drops_its_keys)
+{
+	size_t n = CONFIG_LINE_MAX + 100;
+	char *text = malloc(n + 64 + sizeof(GOOD_LISTENER));
+	char want[128];
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "[global]\n[");
+	memset(text + 10, 'x', n - 2);
+	strcpy(text + 8 + n, "]\nbind = 127.0.0.1:1\n" GOOD_LISTENER);
+	snprintf(want, sizeof(want),
+	         "t.ini:2: line too long (%zu characters, at most %d)", n,
+	         CONFIG_LINE_MAX);
+	EXPECT_ERRORS(text, want);
+	free(text);
+}
+END_TEST
+
+START_TEST(error_missing_required_keys)
+{
+	EXPECT_ERRORS("[listener:web]\n",
+	              "t.ini:1: [listener:web]: missing required key \"bind\"",
+	              "t.ini:1: [listener:web]: missing required key "
+	              "\"backend\"");
+	EXPECT_ERRORS(GOOD_LISTENER "[listener:two]\n; nothing\n"
+	              "bind = 127.0.0.1:9\n",
+	              "t.ini:4: [listener:two]: missing required key "
+	              "\"backend\"");
+}
+END_TEST
+
+START_TEST(error_no_listener)
+{
+	EXPECT_ERRORS("", "t.ini: no [listener:NAME] section: nothing to do");
+	EXPECT_ERRORS("[global]\nlog_level = info\n",
+	              "t.ini: no [listener:NAME] section: nothing to do");
+}
+END_TEST
+
+/* Errors: keys */
+
+START_TEST(error_unknown_key_with_suggestion)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "log_levl = info\n"
+	              GOOD_LISTENER
+	              "idle_timout = 5s\n",
+	              "t.ini:2: [global] log_levl: unknown key; did you mean "
+	              "\"log_level\"?",
+	              "t.ini:6: [listener:web] idle_timout: unknown key; did you "
+	              "mean \"idle_timeout\"?");
+}
+END_TEST
+
+START_TEST(error_unknown_key)
+{
+	/* keys of later versions are unknown for now */
+	EXPECT_ERRORS("[global]\n"
+	              "workers = auto\n"
+	              "user = www-data\n"
+	              "group = www-data\n"
+	              "stats = 127.0.0.1:9090\n"
+	              GOOD_LISTENER
+	              "accept_proxy = on\n"
+	              "tls_cert = /etc/cert.pem\n",
+	              "t.ini:2: [global] workers: unknown key",
+	              "t.ini:3: [global] user: unknown key",
+	              "t.ini:4: [global] group: unknown key",
+	              "t.ini:5: [global] stats: unknown key",
+	              "t.ini:9: [listener:web] accept_proxy: unknown key",
+	              "t.ini:10: [listener:web] tls_cert: unknown key");
+}
+END_TEST
+
+START_TEST(error_key_in_wrong_section)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "backend = 127.0.0.1:1\n"
+	              GOOD_LISTENER
+	              "shutdown_timeout = 1s\n",
+	              "t.ini:2: [global] backend: unknown key here; it belongs "
+	              "in a [listener:NAME] section",
+	              "t.ini:6: [listener:web] shutdown_timeout: unknown key "
+	              "here; it belongs in [global]");
+}
+END_TEST
+
+START_TEST(error_duplicate_key)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "log = stderr\n"
+	              "log = syslog\n"
+	              GOOD_LISTENER
+	              "mptcp = on\n"
+	              "bind = 127.0.0.1:9000\n"
+	              "mptcp = off\n",
+	              "t.ini:3: [global] log: duplicate key, first set on line 2",
+	              "t.ini:8: [listener:web] bind: duplicate key, first set on "
+	              "line 5",
+	              "t.ini:9: [listener:web] mptcp: duplicate key, first set on "
+	              "line 7");
+}
+END_TEST
+
+START_TEST(error_empty_value)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "log =\n"
+	              "[listener:web]\n"
+	              "bind = ; nothing\n"
+	              "backend = 127.0.0.1:1\n",
+	              "t.ini:2: [global] log: empty value",
+	              "t.ini:4: [listener:web] bind: empty value");
+}
+END_TEST
+
+START_TEST(error_bad_global_values)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "log_level = verbose\n"
+	              "log = frontd.log\n"
+	              "access_log = syslog\n"
+	              "pidfile = run/x.pid\n"
+	              "max_connections = 0\n"
+	              "shutdown_timeout = 30x\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: [global] log_level: bad value \"verbose\": "
+	              "expected error, warn, info or debug",
+	              "t.ini:3: [global] log: bad value \"frontd.log\": expected "
+	              "stderr, syslog or an absolute path",
+	              "t.ini:4: [global] access_log: bad value \"syslog\": "
+	              "expected off, stderr or an absolute path",
+	              "t.ini:5: [global] pidfile: bad value \"run/x.pid\": "
+	              "expected an absolute path",
+	              "t.ini:6: [global] max_connections: bad number \"0\": "
+	              "expected an integer from 1 to 1000000",
+	              "t.ini:7: [global] shutdown_timeout: bad duration \"30x\": "
+	              "expected a number with ms, s, m or h");
+	EXPECT_ERRORS("[global]\nmax_connections = 1000001\n" GOOD_LISTENER,
+	              "t.ini:2: [global] max_connections: bad number "
+	              "\"1000001\": expected an integer from 1 to 1000000");
+}
+END_TEST
+
+START_TEST(error_bad_listener_values)
+{
+	EXPECT_ERRORS(GOOD_LISTENER
+	              "v6only = auto\n"
+	              "mptcp = maybe\n"
+	              "proxy_protocol = v3\n"
+	              "connect_timeout = 0\n"
+	              "idle_timeout = -5s\n"
+	              "max_connections = 1000001\n",
+	              "t.ini:4: [listener:web] v6only: bad value \"auto\": "
+	              "expected on or off",
+	              "t.ini:5: [listener:web] mptcp: bad value \"maybe\": "
+	              "expected on, off or required",
+	              "t.ini:6: [listener:web] proxy_protocol: bad value \"v3\": "
+	              "expected v1, v2 or off",
+	              "t.ini:7: [listener:web] connect_timeout: bad duration "
+	              "\"0\": must be greater than 0",
+	              "t.ini:8: [listener:web] idle_timeout: bad duration "
+	              "\"-5s\": must not be negative",
+	              "t.ini:9: [listener:web] max_connections: bad number "
+	              "\"1000001\": expected an integer from 0 to 1000000");
+	EXPECT_ERRORS(GOOD_LISTENER "idle_timeout = 0ms\n",
+	              "t.ini:4: [listener:web] idle_timeout: bad duration "
+	              "\"0ms\": must be greater than 0");
+}
+END_TEST
+
+START_TEST(error_bad_bind)
+{
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = unix:/run/x.sock, 127.0.0.1, localhost:80, "
+	              "[::1:80, 2001:db8::1:80, 127.0.0.1:65536\n"
+	              "backend = 127.0.0.1:1\n",
+	              "t.ini:2: [listener:web] bind: bad address "
+	              "\"unix:/run/x.sock\": unix sockets are not allowed here",
+	              "t.ini:2: [listener:web] bind: bad address \"127.0.0.1\": "
+	              "missing port",
+	              "t.ini:2: [listener:web] bind: bad address "
+	              "\"localhost:80\": host names are not allowed here; use "
+	              "an IP address",
+	              "t.ini:2: [listener:web] bind: bad address \"[::1:80\": "
+	              "bad IPv6 address",
+	              "t.ini:2: [listener:web] bind: bad address "
+	              "\"2001:db8::1:80\": IPv6 address must be in brackets, as "
+	              "[::1]:443",
+	              "t.ini:2: [listener:web] bind: bad address "
+	              "\"127.0.0.1:65536\": port out of range");
+}
+END_TEST
+
+START_TEST(error_bind_list_shape)
+{
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = 127.0.0.1:1,,127.0.0.1:2\n"
+	              "backend = 127.0.0.1:1\n",
+	              "t.ini:2: [listener:web] bind: empty item in list");
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = 127.0.0.1:1, 127.0.0.1:2, 127.0.0.1:3, 127.0.0.1:4, "
+	              "127.0.0.1:5, 127.0.0.1:6, 127.0.0.1:7, 127.0.0.1:8, "
+	              "127.0.0.1:9, 127.0.0.1:10, 127.0.0.1:11, 127.0.0.1:12, "
+	              "127.0.0.1:13, 127.0.0.1:14, 127.0.0.1:15, 127.0.0.1:16, "
+	              "127.0.0.1:17\n"
+	              "backend = 127.0.0.1:1\n",
+	              "t.ini:2: [listener:web] bind: too many addresses (at most "
+	              "16)");
+}
+END_TEST
+
+START_TEST(error_bad_backend)
+{
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = 127.0.0.1:8000\n"
+	              "backend = 127.0.0.1:0, unix:run/nginx.sock, [::1], "
+	              "localhost:0, 300.1.1.1:80\n",
+	              "t.ini:3: [listener:web] backend: bad address "
+	              "\"127.0.0.1:0\": port 0 is not allowed for a backend",
+	              "t.ini:3: [listener:web] backend: bad address "
+	              "\"unix:run/nginx.sock\": unix socket path must be absolute",
+	              "t.ini:3: [listener:web] backend: bad address \"[::1]\": "
+	              "missing port",
+	              "t.ini:3: [listener:web] backend: bad address "
+	              "\"localhost:0\": port 0 is not allowed for a backend",
+	              "t.ini:3: [listener:web] backend: bad address "
+	              "\"300.1.1.1:80\": bad IPv4 address");
+}
+END_TEST
+
+START_TEST(error_backend_does_not_resolve)
+{
+	struct addrinfo hints, *res = NULL;
+	char want[256];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo("nonexistent.invalid", "80", &hints, &res);
+	ck_assert_msg(rc != 0, "this host resolves nonexistent.invalid");
+	snprintf(want, sizeof(want), "t.ini:3: [listener:web] backend: cannot "
+	         "resolve \"nonexistent.invalid\": %s",
+	         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = 127.0.0.1:8000\n"
+	              "backend = nonexistent.invalid:80\n",
+	              want);
+}
+END_TEST
+
+/* Errors: validation */
+
+START_TEST(error_duplicate_bind_across_listeners)
+{
+	EXPECT_ERRORS("[listener:a]\n"
+	              "bind = 0.0.0.0:80\n"
+	              "backend = 127.0.0.1:8080\n"
+	              "[listener:b]\n"
+	              "bind = 127.0.0.2:81, 0.0.0.0:80\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:5: [listener:b] bind: 0.0.0.0:80 is already bound by "
+	              "[listener:a] on line 2");
+	EXPECT_ERRORS("[listener:a]\n"
+	              "bind = [::1]:443\n"
+	              "backend = 127.0.0.1:8080\n"
+	              "[listener:b]\n"
+	              "bind = [::1]:443\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:5: [listener:b] bind: [::1]:443 is already bound by "
+	              "[listener:a] on line 2");
+}
+END_TEST
+
+START_TEST(error_bind_listed_twice)
+{
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = 127.0.0.1:80, 127.0.0.1:80\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:2: [listener:web] bind: 127.0.0.1:80 is listed "
+	              "twice");
+}
+END_TEST
+
+START_TEST(error_bind_overlaps_wildcard)
+{
+	EXPECT_ERRORS("[listener:a]\n"
+	              "bind = 0.0.0.0:80\n"
+	              "backend = 127.0.0.1:8080\n"
+	              "[listener:b]\n"
+	              "bind = 127.0.0.1:80\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:5: [listener:b] bind: 127.0.0.1:80 overlaps "
+	              "0.0.0.0:80 bound by [listener:a] on line 2");
+	EXPECT_ERRORS("[listener:a]\n"
+	              "bind = [::1]:80, [::]:80\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:2: [listener:a] bind: [::]:80 overlaps [::1]:80 in "
+	              "the same listener");
+}
+END_TEST
+
+START_TEST(error_dual_stack_overlaps_ipv4_in_other_listener)
+{
+	EXPECT_ERRORS("[listener:a]\n"
+	              "bind = [::]:80\n"
+	              "backend = 127.0.0.1:8080\n"
+	              "[listener:b]\n"
+	              "bind = 0.0.0.0:80\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:5: [listener:b] bind: 0.0.0.0:80 overlaps dual-stack "
+	              "[::]:80 bound by [listener:a] on line 2; set v6only = on "
+	              "in [listener:a]");
+	EXPECT_ERRORS("[listener:a]\n"
+	              "bind = 192.0.2.1:80\n"
+	              "backend = 127.0.0.1:8080\n"
+	              "[listener:b]\n"
+	              "bind = [::]:80\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:5: [listener:b] bind: [::]:80 is dual-stack and "
+	              "overlaps 192.0.2.1:80 bound by [listener:a] on line 2; "
+	              "set v6only = on");
+}
+END_TEST
+
+START_TEST(error_dual_stack_forced_with_ipv4_same_listener)
+{
+	EXPECT_ERRORS("[listener:web]\n"
+	              "bind = [::]:80, 0.0.0.0:80\n"
+	              "v6only = off\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:2: [listener:web] bind: [::]:80 is dual-stack "
+	              "(v6only = off) and overlaps 0.0.0.0:80 in the same "
+	              "listener; set v6only = on");
+}
+END_TEST
+
+START_TEST(error_v6only_without_ipv6_bind)
+{
+	EXPECT_ERRORS(GOOD_LISTENER "v6only = on\n",
+	              "t.ini:4: [listener:web] v6only: has no effect: this "
+	              "listener binds no IPv6 address");
+}
+END_TEST
+
+START_TEST(error_many_in_one_file_in_line_order)
+{
+	/* The missing keys of line 1 are found last, in the validation
+	 * pass, yet come first. */
+	EXPECT_ERRORS("[listener:a]\n"
+	              "mptcp = maybe\n"
+	              "[global]\n"
+	              "log_level = loud\n"
+	              "[listener:b]\n"
+	              "bind = 0.0.0.0:80\n"
+	              "backend = 127.0.0.1:1\n"
+	              "[listener:c]\n"
+	              "bind = 0.0.0.0:80\n"
+	              "backend = nosuchport\n"
+	              "conect_timeout = 1s\n",
+	              "t.ini:1: [listener:a]: missing required key \"bind\"",
+	              "t.ini:1: [listener:a]: missing required key \"backend\"",
+	              "t.ini:2: [listener:a] mptcp: bad value \"maybe\": expected "
+	              "on, off or required",
+	              "t.ini:4: [global] log_level: bad value \"loud\": expected "
+	              "error, warn, info or debug",
+	              "t.ini:9: [listener:c] bind: 0.0.0.0:80 is already bound by "
+	              "[listener:b] on line 6",
+	              "t.ini:10: [listener:c] backend: bad address "
+	              "\"nosuchport\": missing port",
+	              "t.ini:11: [listener:c] conect_timeout: unknown key; did you "
+	              "mean \"connect_timeout\"?");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Files */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+	strcpy(tmpdir, "/tmp/frontd-cfg-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(file_loads_and_names_itself)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[128], want[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/good.ini", tmpdir);
+	write_file(path, GOOD_LISTENER, strlen(GOOD_LISTENER));
+	ck_assert_int_eq(config_load(path, &cfg, &errs), 0);
+	ck_assert_str_eq(cfg->path, path);
+	ck_assert_str_eq(cfg->listeners[0].name, "web");
+	config_free(cfg);
+
+	write_file(path, "[global]\nlog = x\n" GOOD_LISTENER,
+	           strlen("[global]\nlog = x\n" GOOD_LISTENER));
+	ck_assert_int_eq(config_load(path, &cfg, &errs), -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:2: [global] log: bad value \"x\": "
+	         "expected stderr, syslog or an absolute path", path);
+	ck_assert_str_eq(errs.msg[0], want);
+	config_errors_free(&errs);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(file_missing)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[128], want[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/none.ini", tmpdir);
+	ck_assert_int_eq(config_load(path, &cfg, &errs), -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or "
+	         "directory", path);
+	ck_assert_str_eq(errs.msg[0], want);
+	config_errors_free(&errs);
+	rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(file_is_a_directory)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char want[256];
+
+	make_tmpdir();
+	ck_assert_int_eq(config_load(tmpdir, &cfg, &errs), -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == 1, "%s", joined(&errs));
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
+	ck_assert_str_eq(errs.msg[0], want);
+	config_errors_free(&errs);
+	rmdir(tmpdir);
+}
+END_TEST
+
+/* Only meaningful without root: root reads a mode-000 file anyway. */
+START_TEST(file_unreadable)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[128], want[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/secret.ini", tmpdir);
+	write_file(path, GOOD_LISTENER, strlen(GOOD_LISTENER));
+	ck_assert_int_eq(chmod(path, 0), 0);
+	ck_assert_int_eq(config_load(path, &cfg, &errs), -1);
+	ck_assert_ptr_null(cfg);
+	snprintf(want, sizeof(want), "%s: cannot open: Permission denied",
+	         path);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msg[0], want);
+	config_errors_free(&errs);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(file_with_nul_byte)
+{
+	static const char data[] = "[global]\nlog_level = info\0junk\n"
+	                           GOOD_LISTENER;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[128], want[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/nul.ini", tmpdir);
+	write_file(path, data, sizeof(data) - 1);
+	ck_assert_int_eq(config_load(path, &cfg, &errs), -1);
+	ck_assert_msg(errs.n == 1, "%s", joined(&errs));
+	snprintf(want, sizeof(want), "%s:2: line contains a NUL byte", path);
+	ck_assert_str_eq(errs.msg[0], want);
+	config_errors_free(&errs);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(errors_are_appended)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+
+	ck_assert_int_eq(config_load_string("", "a.ini", &cfg, &errs), -1);
+	ck_assert_int_eq(config_load_string("[x]\n", "b.ini", &cfg, &errs), -1);
+	ck_assert_uint_eq(errs.n, 3);
+	ck_assert_str_eq(errs.msg[0], "a.ini: no [listener:NAME] section: "
+	                 "nothing to do");
+	ck_assert_str_eq(errs.msg[1], "b.ini:1: [x]: unknown section; expected "
+	                 "[global] or [listener:NAME]");
+	ck_assert_str_eq(errs.msg[2], "b.ini: no [listener:NAME] section: "
+	                 "nothing to do");
+	config_errors_free(&errs);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_ptr_null(errs.msg);
+	config_errors_free(&errs); /* twice is fine */
+	config_free(NULL);
+}
+END_TEST
+
+#define ADD(s, t) do { \
+	TCase *tc_ = tcase_create(#t); \
+	tcase_add_test(tc_, t); \
+	suite_add_tcase((s), tc_); \
+} while (0)
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("config");
+
+	ADD(s, minimal_file_gets_defaults);
+	ADD(s, full_file_sets_every_key);
+	ADD(s, comments_blank_lines_and_layout);
+	ADD(s, inline_comment_needs_a_blank_before_it);
+	ADD(s, keywords_are_case_insensitive);
+	ADD(s, mptcp_modes);
+	ADD(s, proxy_protocol_modes);
+	ADD(s, log_targets);
+	ADD(s, limits_accept_their_bounds);
+	ADD(s, backend_failover_order_kept);
+	ADD(s, backend_host_name_resolved_at_load);
+	ADD(s, dual_stack_wildcard_alone);
+	ADD(s, v6only_when_same_listener_binds_ipv4_same_port);
+	ADD(s, dual_stack_kept_when_ipv4_on_other_port);
+	ADD(s, explicit_v6only_overrides);
+	ADD(s, v6only_listener_allows_ipv4_elsewhere);
+	ADD(s, port_zero_binds_never_conflict);
+	ADD(s, listener_names_allowed);
+	ADD(s, longest_line_is_not_truncated);
+	/* Under `make check` top_srcdir is exported, so this always runs
+	 * there; by hand it runs from the source tree's top. */
+	if (getenv("top_srcdir") != NULL ||
+	    access("conf/mptcp-frontd.ini", F_OK) == 0)
+		ADD(s, example_config_loads);
+
+	ADD(s, error_key_outside_section);
+	ADD(s, error_unknown_section_near_global);
+	ADD(s, error_unknown_section_near_listener);
+	ADD(s, error_unknown_section);
+	ADD(s, error_bad_listener_name);
+	ADD(s, error_duplicate_listener_name);
+	ADD(s, error_duplicate_global_section);
+	ADD(s, error_text_after_header);
+	ADD(s, error_header_without_closing_bracket);
+	ADD(s, error_not_a_key_value_line);
+	ADD(s, error_missing_key_name);
+	ADD(s, error_continuation_line);
+	ADD(s, error_line_too_long);
+	ADD(s, error_long_header_line_drops_its_keys);
+	ADD(s, error_missing_required_keys);
+	ADD(s, error_no_listener);
+	ADD(s, error_unknown_key_with_suggestion);
+	ADD(s, error_unknown_key);
+	ADD(s, error_key_in_wrong_section);
+	ADD(s, error_duplicate_key);
+	ADD(s, error_empty_value);
+	ADD(s, error_bad_global_values);
+	ADD(s, error_bad_listener_values);
+	ADD(s, error_bad_bind);
+	ADD(s, error_bind_list_shape);
+	ADD(s, error_bad_backend);
+	ADD(s, error_backend_does_not_resolve);
+	ADD(s, error_duplicate_bind_across_listeners);
+	ADD(s, error_bind_listed_twice);
+	ADD(s, error_bind_overlaps_wildcard);
+	ADD(s, error_dual_stack_overlaps_ipv4_in_other_listener);
+	ADD(s, error_dual_stack_forced_with_ipv4_same_listener);
+	ADD(s, error_v6only_without_ipv6_bind);
+	ADD(s, error_many_in_one_file_in_line_order);
+
+	ADD(s, file_loads_and_names_itself);
+	ADD(s, file_missing);
+	ADD(s, file_is_a_directory);
+	if (geteuid() != 0)
+		ADD(s, file_unreadable);
+	ADD(s, file_with_nul_byte);
+	ADD(s, errors_are_appended);
+	return s;
+}
+
+UNIT_MAIN(make_suite)
