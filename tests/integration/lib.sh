@@ -154,6 +154,8 @@ stop_pid() {
 
 _cleanup() {
 	local rc=$? pid ns
+	# Finish cleaning up even if stdout is gone or a signal repeats.
+	trap '' PIPE HUP INT TERM
 	for pid in "${_pids[@]}"; do
 		stop_pid "$pid"
 	done
@@ -176,7 +178,9 @@ _cleanup() {
 	exit "$rc"
 }
 trap _cleanup EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE    # e.g. run by hand through | head: still clean up
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- guards

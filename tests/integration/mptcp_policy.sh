@@ -78,7 +78,7 @@ make_netns MP || bail "cannot create a namespace"
 ip netns exec "$MP" sysctl -q -w net.mptcp.enabled=1 ||
 	bail "cannot set net.mptcp.enabled=1 in a namespace"
 PPECHO_NS=$MP start_ppecho pp_mp --expect v2 || bail "ppecho did not start"
-PP_MP=$PPECHO_ADDR
+PP_MP=$PPECHO_ADDR PP_MP_LOG=$PPECHO_LOG
 
 conf=$(write_config policy <<EOF
 [global]
@@ -88,16 +88,19 @@ access_log = $T/policy-access.log
 bind = 127.0.0.1:0
 mptcp = on
 backend = $PP_MP
+proxy_protocol = v2
 
 [listener:off]
 bind = 127.0.0.1:0
 mptcp = off
 backend = $PP_MP
+proxy_protocol = v2
 
 [listener:req]
 bind = 127.0.0.1:0
 mptcp = required
 backend = $PP_MP
+proxy_protocol = v2
 EOF
 )
 FRONTD_NS=$MP start_frontd policy "$conf" || bail "mptcp-frontd did not start"
@@ -144,3 +147,7 @@ tap_like "$(grep -F "client=$(client_report on local) " "$T/policy-access.log")"
 tap_like "$(grep -F "client=$(client_report off local) " "$T/policy-access.log")" \
 	'listener=off .* proto=tcp ' "access log: proto=tcp on the mptcp = off listener" \
 	"$T/policy-access.log"
+tap_is "$(pp_custom_tlvs "$PP_MP_LOG" "sport=$(port_of "$(client_report on local)")")" \
+	0xe0=6d70746370 "PROXY v2 TLV 0xE0 = \"mptcp\" from the mptcp = on listener"
+tap_is "$(pp_custom_tlvs "$PP_MP_LOG" "sport=$(port_of "$(client_report off local)")")" \
+	0xe0=746370 "PROXY v2 TLV 0xE0 = \"tcp\" for the MPTCP client that fell back"
