@@ -43,7 +43,7 @@ struct server {
 	_Atomic uint64_t active;        /* open client connections, all workers */
 	_Atomic int mptcp_refusal_warned;
 	pthread_t main_thread;          /* runs worker 0 and the signals */
-	struct event *sig_term, *sig_int;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 };
 
 typedef void (*server_ready_fn)(void *arg);

@@ -43,8 +43,8 @@ static int make_socket(struct listener *l, int family, const char *where,
 		}
 		if (l->cfg->mptcp == MPTCP_MODE_REQUIRED) {
 			log_error("listener %s: cannot create an MPTCP socket for "
-			          "%s: %s (mptcp = required; run mptcp-frontd "
-			          "--check or set mptcp = on to allow plain TCP)",
+			          "%s: %s (mptcp = required; is net.mptcp.enabled "
+			          "= 0? set mptcp = on to allow plain TCP)",
 			          l->cfg->name, where, strerror(err));
 			return -1;
 		}

@@ -117,6 +117,22 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		worker_send(&srv->workers[i], WORKER_MSG_STOP);
 }
 
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	if (log_reopen() < 0)
+		log_error("SIGUSR1: cannot reopen log files: %s", strerror(errno));
+	else
+		log_info("SIGUSR1: log files reopened");
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	/* Caught so that a stray SIGHUP does not kill a serving daemon. */
+	log_warn("SIGHUP: configuration reload is not supported by this "
+	         "version; nothing changed (restart to apply a new "
+	         "configuration)");
+}
+
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -139,12 +155,17 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	base0 = srv->workers[0].base;
 	srv->sig_term = evsignal_new(base0, SIGTERM, on_stop_signal, srv);
 	srv->sig_int = evsignal_new(base0, SIGINT, on_stop_signal, srv);
-	if (!srv->sig_term || !srv->sig_int) {
+	srv->sig_hup = evsignal_new(base0, SIGHUP, on_hup, srv);
+	srv->sig_usr1 = evsignal_new(base0, SIGUSR1, on_usr1, srv);
+	if (!srv->sig_term || !srv->sig_int || !srv->sig_hup ||
+	    !srv->sig_usr1) {
 		log_error("cannot create signal events");
 		return -1;
 	}
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_int, NULL);
+	evsignal_add(srv->sig_hup, NULL);
+	evsignal_add(srv->sig_usr1, NULL);
 
 	/* Signals are for the main thread: workers start with them blocked. */
 	sigemptyset(&block);
@@ -191,6 +212,10 @@ void server_free(struct server *srv)
 		event_free(srv->sig_term);
 	if (srv->sig_int)
 		event_free(srv->sig_int);
+	if (srv->sig_hup)
+		event_free(srv->sig_hup);
+	if (srv->sig_usr1)
+		event_free(srv->sig_usr1);
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_free(&srv->workers[i]);
 	free(srv->workers);
