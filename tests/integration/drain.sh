@@ -17,6 +17,7 @@ new_conf() {
 	write_config "$1" <<EOF
 [global]
 access_log = $T/$1-access.log
+pidfile = $T/$1.pid
 shutdown_timeout = $2
 
 [listener:web]
@@ -31,6 +32,7 @@ conf=$(new_conf drain 20s)
 start_frontd drain "$conf" || bail "mptcp-frontd did not start"
 A=$(frontd_addr web)
 HOST=$(host_of "$A") PORT=$(port_of "$A")
+tap_is "$(cat "$T/drain.pid" 2>/dev/null)" "$FRONTD_PID" "pidfile holds the daemon's PID"
 
 # 12 MiB at 4 MiB/s: about 3 s, so it is mid-transfer when SIGTERM comes.
 n0=$(wc -l <"$PP_LOG")
@@ -72,6 +74,8 @@ tap_check $rc "daemon exits once the last connection is done (within 5 s)" "$FRO
 wait "$FRONTD_PID"
 rc=$?
 tap_is "$rc" 0 "daemon exit status after a SIGTERM drain is 0" "$FRONTD_LOG"
+[ ! -e "$T/drain.pid" ]
+tap_check $? "pidfile removed on exit"
 CL=$(client_report slow local)
 tap_like "$(grep -F "client=$CL " "$T/drain-access.log")" \
 	'bytes_in=12582912 bytes_out=12582912 .*end=client_close$' \

@@ -31,6 +31,12 @@ bind = 127.0.0.1:0
 mptcp = on
 backend = $PP1_ADDR
 proxy_protocol = v1
+
+[listener:idle]
+bind = 127.0.0.1:0
+backend = $PP2_ADDR
+proxy_protocol = v2
+idle_timeout = 500ms
 EOF
 )
 start_frontd frontd "$conf" || bail "mptcp-frontd did not start"
@@ -116,6 +122,43 @@ client after --mptcp --expect-mptcp "$(host_of "$V2")" "$(port_of "$V2")" \
 	integrity --mib 16 --seed 5
 rc=$?
 tap_check $rc "after the reset the daemon still relays 16 MiB intact" "$T/after.err"
+
+# --- many at once: no connection stalls or corrupts another
+N=16
+par_pids=()
+for i in $(seq 1 $N); do
+	opts=(--mptcp)
+	[ $((i % 4)) -eq 0 ] && opts=()         # every 4th one plain TCP
+	start_bg "par$i" "$PYTHON" "$TOOLS/client.py" "${opts[@]}" "$(host_of "$V2")" \
+		"$(port_of "$V2")" integrity --mib 4 --seed "$((100 + i))"
+	par_pids+=("$BG_PID")
+done
+bad=0
+for i in $(seq 1 $N); do
+	pid=${par_pids[$((i - 1))]}
+	wait_pid_exit "$pid" 60000 || bad=$((bad + 1))
+	wait "$pid" || { bad=$((bad + 1)); tap_diag_file "$T/par$i.err"; }
+done
+tap_is "$bad" 0 "$N concurrent clients (MPTCP and TCP), 4 MiB each way each: all intact"
+ok_lines=0
+for i in $(seq 1 $N); do
+	CL=$(client_report "par$i" local)
+	wait_for_file_line "$ACCESS" " client=$CL .*bytes_in=4194304 bytes_out=4194304 .*end=client_close\$" 5 &&
+		ok_lines=$((ok_lines + 1))
+done
+tap_is "$ok_lines" "$N" "access log: one line with 4 MiB each way per concurrent client" "$ACCESS"
+
+# --- idle_timeout closes a silent connection
+A=$(frontd_addr idle)
+client idle --mptcp "$(host_of "$A")" "$(port_of "$A")" hold --send 'ping\n' --max 5
+rc=$?
+took=$(client_report idle closed | sed -n 's/.* after \([0-9.]*\) s$/\1/p')
+awk -v t="${took:-99}" 'BEGIN { exit !(t >= 0.4 && t < 2) }'
+tap_check $((rc + $?)) "idle_timeout = 500ms closes a silent connection after 0.4-2 s (took ${took:-?} s)" \
+	"$T/idle.err"
+line=$(access_line idle)
+tap_like "$line" 'bytes_in=5 bytes_out=5 .*end=idle_timeout$' \
+	"access log: end=idle_timeout after the 5 bytes echoed" "$ACCESS"
 
 kill -0 "$FRONTD_PID" 2>/dev/null
 tap_check $? "daemon still running after all of the above" "$FRONTD_LOG"

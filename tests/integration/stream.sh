@@ -32,6 +32,9 @@ echo_back direct 127.0.0.1 "$NGINX_PORT" \
 	"nginx template, hand-made v2 header, no daemon" --send-proxy v2
 
 conf=$(write_config frontd <<EOF
+[global]
+access_log = $T/access.log
+
 [listener:tcp_v1]
 bind = 127.0.0.1:0
 backend = 127.0.0.1:$NGINX_PORT
@@ -65,6 +68,14 @@ echo_back tcp "$(host_of "$A")" "$(port_of "$A")" "plain TCP client, PROXY v1"
 A=$(frontd_addr tcp_v2 '^\[::1\]')
 echo_back v6 ::1 "$(port_of "$A")" "IPv6 MPTCP client, PROXY v2 TCP6" \
 	--mptcp --expect-mptcp
+
+# nginx's `return` closes first: the daemon must say so.
+CL=$(client_report tcp local)
+wait_for_file_line "$T/access.log" "client=$CL " 5
+tap_like "$(grep -F "client=$CL " "$T/access.log")" \
+	"listener=tcp_v1 client=$CL backend=127.0.0.1:$NGINX_PORT proto=tcp .*bytes_in=0 bytes_out=$(wc -c <"$T/tcp.out") .*end=backend_close\$" \
+	"access log: nginx closing first is end=backend_close, bytes_out = the reply's length" \
+	"$T/access.log"
 
 kill -0 "$FRONTD_PID" 2>/dev/null
 tap_check $? "daemon still running" "$FRONTD_LOG"
