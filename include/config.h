@@ -50,6 +50,8 @@ struct config {
 	unsigned workers;       /* event-loop threads; 0 = one per CPU */
 	int splice;             /* 1: zero-copy relay; 0: read/write */
 	unsigned pipe_size;     /* splice pipe size in bytes; 0 = kernel's */
+	int stats_enabled;      /* stats = ADDR given (not off) */
+	struct addr stats;      /* where /metrics is served */
 	struct listener_cfg *listeners;
 	size_t nlisteners;
 };

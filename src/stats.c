@@ -1,0 +1,246 @@
+/* Listener counters and the /metrics endpoint. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "stats.h"
+
+static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = { 1, 2, 3, 4, 8 };
+
+void stats_closed(struct listener_stats *st, int end_reason, int is_mptcp,
+                  unsigned max_subflows)
+{
+	unsigned b = 0;
+	uint64_t cur;
+
+	if (end_reason >= 0 && end_reason < STATS_END_REASONS)
+		stats_add(&st->closed[end_reason], 1);
+	if (!is_mptcp)
+		return;
+	while (b < STATS_SUBFLOW_BUCKETS - 1 && max_subflows > bucket_le[b])
+		b++;
+	stats_add(&st->subflow_hist[b], 1);
+	stats_add(&st->subflow_sum, max_subflows);
+	cur = atomic_load_explicit(&st->subflow_max, memory_order_relaxed);
+	while (max_subflows > cur &&
+	       !atomic_compare_exchange_weak(&st->subflow_max, &cur,
+	                                     max_subflows))
+		;
+}
+
+static uint64_t rd(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+#define ADD(...) do { if (evbuffer_add_printf(out, __VA_ARGS__) < 0) return -1; } while (0)
+
+static int family(struct evbuffer *out, const char *name, const char *type,
+                  const char *help)
+{
+	ADD("# HELP mptcp_frontd_%s %s\n# TYPE mptcp_frontd_%s %s\n", name,
+	    help, name, type);
+	return 0;
+}
+
+/* One counter family, one sample per listener. */
+static int per_listener(struct evbuffer *out, const struct config *cfg,
+                        struct listener_stats *st, const char *name,
+                        const char *type, const char *help,
+                        size_t field_offset, const char *extra_label)
+{
+	if (family(out, name, type, help) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		_Atomic uint64_t *c =
+			(_Atomic uint64_t *)((char *)&st[i] + field_offset);
+		ADD("mptcp_frontd_%s{listener=\"%s\"%s} %llu\n", name,
+		    cfg->listeners[i].name, extra_label ? extra_label : "",
+		    (unsigned long long)rd(c));
+	}
+	return 0;
+}
+
+int stats_render(struct evbuffer *out, const struct config *cfg,
+                 struct listener_stats *st)
+{
+	if (family(out, "connections_accepted_total", "counter",
+	           "Client connections accepted, by what the client "
+	           "negotiated: mptcp, or tcp (plain TCP client or MPTCP "
+	           "fallback).") < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const char *n = cfg->listeners[i].name;
+		ADD("mptcp_frontd_connections_accepted_total{listener=\"%s\","
+		    "proto=\"mptcp\"} %llu\n", n,
+		    (unsigned long long)rd(&st[i].accepted_mptcp));
+		ADD("mptcp_frontd_connections_accepted_total{listener=\"%s\","
+		    "proto=\"tcp\"} %llu\n", n,
+		    (unsigned long long)rd(&st[i].accepted_tcp));
+	}
+	if (per_listener(out, cfg, st, "connections_active", "gauge",
+	                 "Client connections open now.",
+	                 offsetof(struct listener_stats, active), NULL) < 0 ||
+	    per_listener(out, cfg, st, "backend_connect_failures_total",
+	                 "counter", "Backend connection attempts that failed "
+	                 "(refused, timed out, ...).",
+	                 offsetof(struct listener_stats, connect_failures),
+	                 NULL) < 0)
+		return -1;
+	if (family(out, "bytes_relayed_total", "counter",
+	           "Payload bytes relayed (PROXY header not counted).") < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const char *n = cfg->listeners[i].name;
+		ADD("mptcp_frontd_bytes_relayed_total{listener=\"%s\","
+		    "direction=\"client_to_backend\"} %llu\n", n,
+		    (unsigned long long)rd(&st[i].bytes_in));
+		ADD("mptcp_frontd_bytes_relayed_total{listener=\"%s\","
+		    "direction=\"backend_to_client\"} %llu\n", n,
+		    (unsigned long long)rd(&st[i].bytes_out));
+	}
+	if (family(out, "connections_closed_total", "counter",
+	           "Closed client connections by how they ended.") < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		for (int r = 0; r < STATS_END_REASONS; r++)
+			ADD("mptcp_frontd_connections_closed_total{listener="
+			    "\"%s\",reason=\"%s\"} %llu\n",
+			    cfg->listeners[i].name, session_end_name(r),
+			    (unsigned long long)rd(&st[i].closed[r]));
+	if (family(out, "subflows", "histogram",
+	           "Closed MPTCP connections by the most subflows they had "
+	           "open at once.") < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const char *n = cfg->listeners[i].name;
+		uint64_t cum = 0;
+		for (int b = 0; b < STATS_SUBFLOW_BUCKETS; b++) {
+			cum += rd(&st[i].subflow_hist[b]);
+			if (b < STATS_SUBFLOW_BUCKETS - 1)
+				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
+				    "le=\"%u\"} %llu\n", n, bucket_le[b],
+				    (unsigned long long)cum);
+			else
+				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
+				    "le=\"+Inf\"} %llu\n", n,
+				    (unsigned long long)cum);
+		}
+		ADD("mptcp_frontd_subflows_sum{listener=\"%s\"} %llu\n", n,
+		    (unsigned long long)rd(&st[i].subflow_sum));
+		ADD("mptcp_frontd_subflows_count{listener=\"%s\"} %llu\n", n,
+		    (unsigned long long)cum);
+	}
+	return per_listener(out, cfg, st, "subflows_max", "gauge",
+	                    "Most subflows any MPTCP connection had.",
+	                    offsetof(struct listener_stats, subflow_max), NULL);
+}
+
+#undef ADD
+
+struct stats_http {
+	struct evhttp *http;
+	const struct config *cfg;
+	struct listener_stats *st;
+};
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct stats_http *h = arg;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	struct evbuffer *body;
+
+	if (path == NULL || strcmp(path, "/metrics") != 0) {
+		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "Allow", "GET, HEAD");
+		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
+		return;
+	}
+	body = evbuffer_new();
+	if (body == NULL || stats_render(body, h->cfg, h->st) < 0) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		if (body)
+			evbuffer_free(body);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", body);
+	evbuffer_free(body);
+}
+
+struct stats_http *stats_http_start(struct event_base *base,
+                                    const struct addr *bind_addr,
+                                    const struct config *cfg,
+                                    struct listener_stats *st)
+{
+	struct stats_http *h = calloc(1, sizeof(*h));
+	struct addr bound;
+	char text[ADDR_STRLEN];
+	int one = 1, fd = -1;
+
+	addr_format((const struct sockaddr *)&bind_addr->ss, bind_addr->len,
+	            text, sizeof(text));
+	if (h == NULL)
+		goto fail;
+	h->cfg = cfg;
+	h->st = st;
+	fd = socket(bind_addr->ss.ss_family,
+	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&bind_addr->ss,
+	         bind_addr->len) < 0 || listen(fd, 64) < 0)
+		goto fail;
+	bound.len = sizeof(bound.ss);
+	if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
+		goto fail;
+	h->http = evhttp_new(base);
+	if (h->http == NULL)
+		goto fail;
+	/* Scrapes are small: bound what a client may make us hold. */
+	evhttp_set_max_headers_size(h->http, 8192);
+	evhttp_set_max_body_size(h->http, 1024);
+	evhttp_set_timeout(h->http, 10);
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	                           EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	                           EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(h->http, on_request, h);
+	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL)
+		goto fail;
+	log_info("stats: serving /metrics on http://%s/metrics",
+	         addr_format((struct sockaddr *)&bound.ss, bound.len, text,
+	                     sizeof(text)));
+	return h;
+fail:
+	log_error("stats %s: %s", text, strerror(errno));
+	if (h && h->http)
+		evhttp_free(h->http);
+	else if (fd >= 0)
+		close(fd);
+	free(h);
+	return NULL;
+}
+
+void stats_http_stop(struct stats_http *h)
+{
+	if (h == NULL)
+		return;
+	evhttp_free(h->http);   /* closes the bound socket too */
+	free(h);
+}
