@@ -14,7 +14,9 @@ them; payload (an HTTP body, bytes read) goes to stdout:
 Modes:
     integrity --mib N   send N MiB of seeded pseudo-random bytes while
                         reading the echo concurrently, half-close, read to
-                        EOF; compare sizes and sha256 both ways
+                        EOF; compare sizes and sha256 both ways; with
+                        --mptcp also report the most subflows seen
+                        ("mptcp-max subflows=N", all subflows counted)
     halfclose --mib N   send N MiB, shutdown(SHUT_WR), only then read the
                         whole echo to EOF and compare
     reset               send some bytes, wait for some echo, close with
@@ -94,8 +96,6 @@ def make_proxy_header(version, sock):
 def mptcp_status(sock, args):
     if not args.mptcp:
         info("mptcp", "off")
-        if args.expect_mptcp:
-            raise CheckFailed("--expect-mptcp needs --mptcp")
         return
     try:
         raw = sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
@@ -166,8 +166,23 @@ def paced(it, rate_mibps):
             time.sleep(ahead)   # rate limiting, not a readiness wait
 
 
-def read_to_eof(s, h=None):
+def subflows_total(sock):
+    """All subflows of an MPTCP connection now (mptcpi_subflows_total on
+    6.8+, else mptcpi_subflows + 1), or 0 when MPTCP_INFO is unreadable."""
+    try:
+        raw = sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
+    except OSError:
+        return 0
+    if len(raw) > 80 and raw[80]:
+        return raw[80]
+    return raw[0] + 1 if raw else 0
+
+
+def read_to_eof(s, h=None, watch=None):
+    """Reads to EOF; with watch (a dict), samples the subflow count every
+    MiB and keeps the largest in watch["max"]."""
     n = 0
+    next_sample = 0
     while True:
         data = s.recv(256 * 1024)
         if not data:
@@ -175,6 +190,9 @@ def read_to_eof(s, h=None):
         n += len(data)
         if h:
             h.update(data)
+        if watch is not None and n >= next_sample:
+            watch["max"] = max(watch.get("max", 0), subflows_total(s))
+            next_sample = n + MIB
 
 
 def compare(sent, sdig, got, gdig):
@@ -204,7 +222,10 @@ def mode_integrity(s, args):
     t = threading.Thread(target=sender, daemon=True)
     t.start()
     rh = hashlib.sha256()
-    got = read_to_eof(s, rh)
+    watch = {} if args.mptcp else None
+    got = read_to_eof(s, rh, watch)
+    if watch:
+        info("mptcp-max", "subflows=%d" % watch["max"])
     t.join(args.timeout)
     if "error" in result:
         raise result["error"]
@@ -358,9 +379,10 @@ def main():
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--expect-mptcp", action="store_true",
                    help="fail unless MPTCP_INFO is readable after connect "
-                        "(no fallback)")
+                        "(no fallback); implies --mptcp")
     g.add_argument("--expect-fallback", action="store_true",
-                   help="fail unless the MPTCP connection fell back to TCP")
+                   help="fail unless the MPTCP connection fell back to TCP; "
+                        "implies --mptcp")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="seconds allowed for each socket operation")
     ap.add_argument("--send-proxy", choices=("v1", "v2"),
@@ -397,8 +419,8 @@ def main():
                    help="fail if still open after this many seconds")
     sub.add_parser("connect")
     args = ap.parse_args()
-    if args.expect_mptcp or args.expect_fallback:
-        args.mptcp = args.mptcp or args.expect_fallback
+    # Either expectation is about an MPTCP socket, so implies --mptcp.
+    args.mptcp = args.mptcp or args.expect_mptcp or args.expect_fallback
 
     handler = globals()["mode_" + args.mode]
     s = None
