@@ -9,7 +9,7 @@
 
 struct event;
 struct event_base;
-struct listener_shared;
+struct listener_stats;
 struct session;
 struct worker;
 
@@ -27,7 +27,7 @@ struct lsock {
 struct listener {
 	struct worker *w;
 	const struct listener_cfg *cfg;
-	struct listener_shared *shared; /* counters across workers */
+	struct listener_stats *stats;   /* counters shared by all workers */
 	struct lsock *socks;
 	size_t nsocks;
 	int accepting;          /* accept events armed */
@@ -42,7 +42,7 @@ struct listener {
  * closing what was opened). */
 int listener_open(struct listener *l, struct worker *w,
                   const struct listener_cfg *cfg,
-                  struct listener_shared *shared,
+                  struct listener_stats *stats,
                   const struct listener *first);
 
 /* Create the accept events on w's base (not armed yet). */

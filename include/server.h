@@ -9,16 +9,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "config.h"
+#include "stats.h"
 
 struct event;
 struct event_base;
 struct listener;
 struct server;
-
-/* Counters one [listener:NAME] shares across workers. */
-struct listener_shared {
-	_Atomic uint64_t active;
-};
+struct stats_http;
 
 struct worker {
 	struct server *srv;
@@ -39,7 +36,8 @@ struct server {
 	const struct config *cfg;       /* owned by the caller of server_create */
 	struct worker *workers;
 	unsigned nworkers;
-	struct listener_shared *shared; /* one per cfg->listeners[i] */
+	struct listener_stats *stats;   /* one per cfg->listeners[i] */
+	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
 	_Atomic uint64_t active;        /* open client connections, all workers */
 	_Atomic int mptcp_refusal_warned;
 	pthread_t main_thread;          /* runs worker 0 and the signals */

@@ -142,13 +142,13 @@ fail:
 
 int listener_open(struct listener *l, struct worker *w,
                   const struct listener_cfg *cfg,
-                  struct listener_shared *shared,
+                  struct listener_stats *stats,
                   const struct listener *first)
 {
 	memset(l, 0, sizeof(*l));
 	l->w = w;
 	l->cfg = cfg;
-	l->shared = shared;
+	l->stats = stats;
 	l->socks = calloc(cfg->nbinds, sizeof(*l->socks));
 	if (l->socks == NULL) {
 		log_error("listener %s: out of memory", cfg->name);

@@ -27,9 +27,9 @@ struct server *server_create(const struct config *cfg, unsigned nworkers)
 	if (srv == NULL)
 		goto nomem;
 	srv->cfg = cfg;
-	srv->shared = calloc(cfg->nlisteners, sizeof(*srv->shared));
+	srv->stats = calloc(cfg->nlisteners, sizeof(*srv->stats));
 	srv->workers = calloc(nworkers, sizeof(*srv->workers));
-	if (srv->shared == NULL || srv->workers == NULL)
+	if (srv->stats == NULL || srv->workers == NULL)
 		goto nomem;
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct worker *w = &srv->workers[i];
@@ -44,7 +44,7 @@ struct server *server_create(const struct config *cfg, unsigned nworkers)
 			const struct listener *first =
 				i == 0 ? NULL : &srv->workers[0].listeners[j];
 			if (listener_open(&w->listeners[j], w,
-			                  &cfg->listeners[j], &srv->shared[j],
+			                  &cfg->listeners[j], &srv->stats[j],
 			                  first) < 0) {
 				server_free(srv);
 				return NULL;
@@ -67,8 +67,10 @@ int server_reserve(struct worker *w, struct listener *l)
 		atomic_fetch_sub(&srv->active, 1);
 		goto full;
 	}
-	if (lmax != 0 && atomic_fetch_add(&l->shared->active, 1) >= lmax) {
-		atomic_fetch_sub(&l->shared->active, 1);
+	/* The per-listener count is kept even without a limit: /metrics
+	 * shows it. */
+	if (atomic_fetch_add(&l->stats->active, 1) >= lmax && lmax != 0) {
+		atomic_fetch_sub(&l->stats->active, 1);
 		atomic_fetch_sub(&srv->active, 1);
 		goto full;
 	}
@@ -85,7 +87,7 @@ void server_release(struct worker *w, struct listener *l)
 	int was_full = atomic_fetch_sub(&srv->active, 1) >=
 	               srv->cfg->max_connections;
 
-	if (lmax != 0 && atomic_fetch_sub(&l->shared->active, 1) >= lmax)
+	if (atomic_fetch_sub(&l->stats->active, 1) >= lmax && lmax != 0)
 		was_full = 1;
 	if (!was_full)
 		return;
@@ -166,6 +168,12 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	evsignal_add(srv->sig_int, NULL);
 	evsignal_add(srv->sig_hup, NULL);
 	evsignal_add(srv->sig_usr1, NULL);
+	if (srv->cfg->stats_enabled) {
+		srv->stats_http = stats_http_start(base0, &srv->cfg->stats,
+		                                   srv->cfg, srv->stats);
+		if (srv->stats_http == NULL)
+			return -1;
+	}
 
 	/* Signals are for the main thread: workers start with them blocked. */
 	sigemptyset(&block);
@@ -208,6 +216,7 @@ void server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	stats_http_stop(srv->stats_http);
 	if (srv->sig_term)
 		event_free(srv->sig_term);
 	if (srv->sig_int)
@@ -219,6 +228,6 @@ void server_free(struct server *srv)
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_free(&srv->workers[i]);
 	free(srv->workers);
-	free(srv->shared);
+	free(srv->stats);
 	free(srv);
 }

@@ -28,6 +28,7 @@
 #include "relay.h"
 #include "server.h"
 #include "session.h"
+#include "stats.h"
 
 #define UNIX_RETRY_MS 5         /* unix backend backlog full: retry period */
 
@@ -55,7 +56,14 @@ struct session {
 	struct relay_dir down;          /* backend -> client */
 	union inet_sa client, local;    /* v4-mapped already unmapped */
 	uint64_t start_ms, last_ms, connect_start_ms;
+	uint64_t next_probe_ms;         /* next MPTCP_INFO subflow sample */
 };
+
+/* Subflows are sampled on activity, every PROBE_EARLY_MS during the first
+ * second (when joins usually happen), then every PROBE_MS, and once more
+ * at close: the maximum is what the access log and /metrics report. */
+#define PROBE_EARLY_MS 100
+#define PROBE_MS 1000
 
 /* bev armed only as a timer (unix backend retry). */
 #define MASK_TIMER 0x100
@@ -112,9 +120,21 @@ static void lru_append(struct session *s)
 	l->lru_tail = s;
 }
 
+static void probe_subflows(struct session *s, uint64_t now)
+{
+	unsigned n;
+
+	s->next_probe_ms = now + (now - s->start_ms < 1000 ? PROBE_EARLY_MS
+	                                                   : PROBE_MS);
+	if (mptcp_conn_info(s->cfd, &n) && n > s->subflows)
+		s->subflows = (uint8_t)(n > 255 ? 255 : n);
+}
+
 static void touch(struct session *s)
 {
 	s->last_ms = server_now_ms();
+	if (s->is_mptcp && s->last_ms >= s->next_probe_ms)
+		probe_subflows(s, s->last_ms);
 	if (s->l->lru_tail != s) {
 		lru_unlink(s);
 		lru_append(s);
@@ -204,12 +224,10 @@ static void session_end(struct session *s, enum session_end why,
 	struct listener *l = s->l;
 	struct worker *w = l->w;
 
-	if (s->is_mptcp && s->cfd >= 0) {
-		unsigned n;
-		if (mptcp_conn_info(s->cfd, &n) && n > s->subflows)
-			s->subflows = (uint8_t)(n > 255 ? 255 : n);
-	}
+	if (s->is_mptcp && s->cfd >= 0)
+		probe_subflows(s, server_now_ms());
 	log_end(s, why);
+	stats_closed(l->stats, (int)why, s->is_mptcp, s->subflows);
 	arm(s, &s->cev, s->cfd, &s->cmask, 0, NULL, NULL);
 	arm(s, &s->bev, s->bfd, &s->bmask, 0, NULL, NULL);
 	close_fd(s->cfd, reset_client);
@@ -266,9 +284,14 @@ static void after_io(struct session *s)
 static int pump(struct session *s, int upward)
 {
 	struct relay_dir *d = upward ? &s->up : &s->down;
+	uint64_t before = d->bytes;
 	int err = 0;
 	enum relay_result r = upward ? relay_pump(d, s->cfd, s->bfd, &err)
 	                             : relay_pump(d, s->bfd, s->cfd, &err);
+
+	if (d->bytes != before)
+		stats_add(upward ? &s->l->stats->bytes_in
+		                 : &s->l->stats->bytes_out, d->bytes - before);
 
 	if (r != RELAY_OK) {
 		relay_failed(s, r, err, upward);
@@ -334,6 +357,7 @@ static void backend_failed(struct session *s, int err)
 
 	addr_format(&s->client.sa, sizeof(s->client), caddr, sizeof(caddr));
 	backend_text(s, baddr, sizeof(baddr));
+	stats_add(&s->l->stats->connect_failures, 1);
 	log_warn("listener %s: client %s: backend %s: connect failed: %s",
 	         s->cfg->name, caddr, baddr,
 	         err == ETIMEDOUT ? "timed out" : strerror(err));
@@ -464,7 +488,10 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 	if (mptcp_listener)
 		s->is_mptcp = (uint8_t)mptcp_conn_info(cfd, &subflows);
 	s->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
+	stats_add(s->is_mptcp ? &l->stats->accepted_mptcp
+	                      : &l->stats->accepted_tcp, 1);
 	s->start_ms = s->last_ms = server_now_ms();
+	s->next_probe_ms = s->start_ms + PROBE_EARLY_MS;
 	lru_append(s);
 	w->active++;
 	try_backend(s);

@@ -30,7 +30,7 @@ static int listener_has_room(const struct server *srv,
 	uint64_t lmax = l->cfg->max_connections;
 
 	return atomic_load(&srv->active) < srv->cfg->max_connections &&
-	       (lmax == 0 || atomic_load(&l->shared->active) < lmax);
+	       (lmax == 0 || atomic_load(&l->stats->active) < lmax);
 }
 
 void worker_update_accepting(struct worker *w)
