@@ -10,6 +10,8 @@ require_frontd
 
 start_ppecho good --expect v2 || bail "ppecho did not start"
 GOOD=$PPECHO_ADDR GOOD_LOG=$PPECHO_LOG
+start_ppecho rude --expect v2 --reset-after 65536 || bail "ppecho did not start"
+RUDE=$PPECHO_ADDR
 DEAD_PORT=$(free_port)          # released at once: nothing listens there
 DEAD=127.0.0.1:$DEAD_PORT
 DEAD_UNIX=$T/nobody-listens.sock
@@ -36,6 +38,11 @@ bind = 127.0.0.1:0
 backend = $DEAD, $GOOD
 proxy_protocol = v2
 connect_timeout = 5s
+
+[listener:rude]
+bind = 127.0.0.1:0
+backend = $RUDE
+proxy_protocol = v2
 EOF
 )
 start_frontd frontd "$conf" || bail "mptcp-frontd did not start"
@@ -91,6 +98,18 @@ wait_for_file_line "$ACCESS" "client=$CL " 5
 tap_like "$(grep -F "client=$CL " "$ACCESS")" \
 	"listener=failover client=$CL backend=$GOOD .*bytes_in=4194304 bytes_out=4194304 .*end=client_close\$" \
 	"access log: failover connection names the backend that served it" "$ACCESS"
+
+# --- the backend resets mid-transfer
+A=$(frontd_addr rude)
+client rude --mptcp "$(host_of "$A")" "$(port_of "$A")" integrity --mib 4
+rc=$?
+[ "$rc" -ne 0 ]
+tap_check $? "backend resets after 64 KiB: the client does not see a complete transfer ($(client_report rude error)$(client_report rude fail))" \
+	"$T/rude.err"
+CL=$(client_report rude local)
+wait_for_file_line "$ACCESS" "client=$CL " 5
+tap_like "$(grep -F "client=$CL " "$ACCESS")" "listener=rude client=$CL backend=$RUDE .*end=backend_reset\$" \
+	"access log: end=backend_reset" "$ACCESS"
 
 kill -0 "$FRONTD_PID" 2>/dev/null
 tap_check $? "daemon still running after backend failures" "$FRONTD_LOG"

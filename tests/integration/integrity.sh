@@ -32,6 +32,11 @@ mptcp = on
 backend = $PP1_ADDR
 proxy_protocol = v1
 
+[listener:dual]
+bind = [::]:0
+backend = $PP2_ADDR
+proxy_protocol = v2
+
 [listener:idle]
 bind = 127.0.0.1:0
 backend = $PP2_ADDR
@@ -95,6 +100,24 @@ pp_match "$PP1_LOG" "sport=$(port_of "$CL")" version=1 family=TCP4 \
 	src="$(host_of "$CL")" dst="$(host_of "$V1")" dport="$(port_of "$V1")" \
 	error=null
 tap_check $? "v1 header: 'PROXY TCP4' with the client's address and port and the listener's"
+
+# --- dual-stack [::] listener: an IPv4 client is IPv4 everywhere
+A=$(frontd_addr dual)
+client dual4 --expect-mptcp 127.0.0.1 "$(port_of "$A")" integrity --mib 1 --seed 6
+rc=$?
+tap_check $rc "IPv4 MPTCP client on a dual-stack [::]:0 listener: 1 MiB intact" "$T/dual4.err"
+CL=$(client_report dual4 local)
+pp_match "$PP2_LOG" "sport=$(port_of "$CL")" version=2 family=TCP4 \
+	src=127.0.0.1 dst=127.0.0.1 dport="$(port_of "$A")" error=null
+tap_check $? "dual-stack: v2 header is TCP4 127.0.0.1 -> 127.0.0.1 (not v4-mapped TCP6)"
+line=$(access_line dual4)
+tap_like "$line" "listener=dual client=127\.0\.0\.1:$(port_of "$CL") " \
+	"dual-stack: access log prints the IPv4 client as 127.0.0.1" "$ACCESS"
+client dual6 --expect-mptcp ::1 "$(port_of "$A")" integrity --mib 1 --seed 7
+rc=$?
+CL=$(client_report dual6 local)
+pp_match "$PP2_LOG" "sport=$(port_of "$CL")" family=TCP6 src=::1 dst=::1 error=null
+tap_check $((rc + $?)) "dual-stack: IPv6 client gets a TCP6 ::1 -> ::1 header" "$T/dual6.err"
 
 # --- half-close: the client stops sending, the response must still arrive
 client half --mptcp "$(host_of "$V2")" "$(port_of "$V2")" halfclose --mib 1

@@ -9,7 +9,8 @@ line 1 and, with --ready-file, in that file (written atomically).
 Per connection it reads the PROXY header (v1 text or v2 binary, checked
 strictly against haproxy's doc/proxy-protocol.txt), appends one JSON object
 per connection to --log, then echoes the remaining bytes until the peer's
-EOF, after which it finishes echoing and shuts down its write side.  A
+EOF, after which it finishes echoing and shuts down its write side (or,
+with --reset-after N, resets the connection once it has echoed N bytes).  A
 malformed or unexpected header is logged with "error" set and the
 connection is closed without echoing.
 
@@ -231,15 +232,22 @@ class Server:
             conn.close()
             return
         conn.settimeout(None)
+        reset_after = self.args.reset_after
         try:
             rest = buf[hlen:]
-            if rest:
-                conn.sendall(rest)
+            echoed = 0
             while True:
-                data = conn.recv(BUFSZ)
+                data = rest or conn.recv(BUFSZ)
+                rest = b""
                 if not data:
                     break
+                if reset_after is not None and echoed + len(data) >= reset_after:
+                    conn.sendall(data[:reset_after - echoed])
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    return      # close() in finally sends the RST
                 conn.sendall(data)
+                echoed += len(data)
             conn.shutdown(socket.SHUT_WR)
         except OSError:
             pass    # resets are part of the tests; the header was recorded
@@ -310,6 +318,8 @@ def main():
                          "plain echo, no header)")
     ap.add_argument("--log", metavar="FILE",
                     help="append one JSON line per connection")
+    ap.add_argument("--reset-after", type=int, metavar="BYTES",
+                    help="echo BYTES, then close with RST (SO_LINGER 0)")
     ap.add_argument("--ready-file", metavar="FILE",
                     help="also write the listening address to FILE")
     ap.add_argument("-v", "--verbose", action="store_true",
