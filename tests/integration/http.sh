@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_mptcp
+# shellcheck disable=SC2119  # no modules needed for http
 require_nginx
 require_frontd
 

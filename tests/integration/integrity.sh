@@ -46,7 +46,9 @@ EOF
 )
 start_frontd frontd "$conf" || bail "mptcp-frontd did not start"
 V2=$(frontd_addr v2) V1=$(frontd_addr v1)
-[ -n "$V2" ] && [ -n "$V1" ] || bail "no 'listening on' lines for v2/v1"
+if [ -z "$V2" ] || [ -z "$V1" ]; then
+	bail "no 'listening on' lines for v2/v1"
+fi
 tap_like "$(grep 'listener v2: listening on' "$FRONTD_LOG")" '\(mptcp\)$' \
 	"listener with mptcp = on reports (mptcp) when the kernel allows it"
 

@@ -14,6 +14,9 @@
 # Scripts run under bash (each re-execs itself when started by /bin/sh).
 # Variables the Makefile exports: top_srcdir, top_builddir, FRONTD, TOOLS.
 
+# Variables set here (PPECHO_ADDR, NGINX_PORT, ...) are read by the scripts.
+# shellcheck disable=SC2034
+
 set -u
 
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -140,10 +143,10 @@ skip_all() {
 
 # stop_pid PID: SIGTERM, a bounded wait, then SIGKILL; reaps our children.
 stop_pid() {
-	local pid=$1 i
+	local pid=$1
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 60); do
+	for _ in $(seq 1 60); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -343,12 +346,12 @@ render() {
 # Retries with another port when the chosen one was taken meanwhile.
 _nginx_n=0
 start_nginx() {
-	local tmpl=$TESTS_DIR/nginx/$1 try
+	local tmpl=$TESTS_DIR/nginx/$1
 	shift
 	_nginx_n=$((_nginx_n + 1))
 	NGINX_DIR=$T/nginx$_nginx_n
 	mkdir -p "$NGINX_DIR/tmp" || return 1
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		NGINX_PORT=$(free_port) || return 1
 		render "$tmpl" "$NGINX_DIR/nginx.conf" DIR="$NGINX_DIR" \
 			PORT="$NGINX_PORT" MODULES="$NGINX_MODULES" "$@" || return 1
