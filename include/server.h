@@ -24,6 +24,7 @@ struct worker {
 	struct event_base *base;
 	struct listener *listeners;     /* this worker's copies, cfg order */
 	uint64_t active;                /* sessions owned by this worker */
+	_Atomic uint64_t accepted;      /* for /metrics: every thread serves */
 	int stopping;                   /* told to stop: draining */
 	int backoff;                    /* accepting paused after EMFILE & co */
 	_Atomic int limit_paused;       /* paused at a connection limit */
@@ -38,6 +39,7 @@ struct server {
 	unsigned nworkers;
 	struct listener_stats *stats;   /* one per cfg->listeners[i] */
 	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
+	_Atomic uint64_t **worker_accepted; /* &workers[i].accepted */
 	_Atomic uint64_t active;        /* open client connections, all workers */
 	_Atomic int mptcp_refusal_warned;
 	pthread_t main_thread;          /* runs worker 0 and the signals */

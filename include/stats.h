@@ -44,6 +44,10 @@ void stats_closed(struct listener_stats *st, int end_reason, int is_mptcp,
 int stats_render(struct evbuffer *out, const struct config *cfg,
                  struct listener_stats *st);
 
+/* Append the per-worker accepted-connection counters. */
+int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
+                         unsigned nworkers);
+
 /* The HTTP endpoint (evhttp on `base`): GET/HEAD /metrics; other paths
  * 404, other methods 405.  Returns an opaque handle or NULL after
  * logging. */
@@ -51,7 +55,9 @@ struct stats_http;
 struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind,
                                     const struct config *cfg,
-                                    struct listener_stats *st);
+                                    struct listener_stats *st,
+                                    _Atomic uint64_t *const *worker_accepted,
+                                    unsigned nworkers);
 void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */
 
 #endif

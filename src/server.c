@@ -169,8 +169,16 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	evsignal_add(srv->sig_hup, NULL);
 	evsignal_add(srv->sig_usr1, NULL);
 	if (srv->cfg->stats_enabled) {
+		srv->worker_accepted = calloc(srv->nworkers,
+		                              sizeof(*srv->worker_accepted));
+		if (srv->worker_accepted == NULL)
+			return -1;
+		for (unsigned i = 0; i < srv->nworkers; i++)
+			srv->worker_accepted[i] = &srv->workers[i].accepted;
 		srv->stats_http = stats_http_start(base0, &srv->cfg->stats,
-		                                   srv->cfg, srv->stats);
+		                                   srv->cfg, srv->stats,
+		                                   srv->worker_accepted,
+		                                   srv->nworkers);
 		if (srv->stats_http == NULL)
 			return -1;
 	}
@@ -229,5 +237,6 @@ void server_free(struct server *srv)
 		worker_free(&srv->workers[i]);
 	free(srv->workers);
 	free(srv->stats);
+	free(srv->worker_accepted);
 	free(srv);
 }

@@ -490,6 +490,7 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 	s->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
 	stats_add(s->is_mptcp ? &l->stats->accepted_mptcp
 	                      : &l->stats->accepted_tcp, 1);
+	stats_add(&w->accepted, 1);
 	s->start_ms = s->last_ms = server_now_ms();
 	s->next_probe_ms = s->start_ms + PROBE_EARLY_MS;
 	lru_append(s);

@@ -144,12 +144,26 @@ int stats_render(struct evbuffer *out, const struct config *cfg,
 	                    offsetof(struct listener_stats, subflow_max), NULL);
 }
 
+int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
+                         unsigned nworkers)
+{
+	if (family(out, "worker_connections_accepted_total", "counter",
+	           "Client connections accepted by each worker thread.") < 0)
+		return -1;
+	for (unsigned i = 0; i < nworkers; i++)
+		ADD("mptcp_frontd_worker_connections_accepted_total{worker=\"%u\"} "
+		    "%llu\n", i, (unsigned long long)rd(accepted[i]));
+	return 0;
+}
+
 #undef ADD
 
 struct stats_http {
 	struct evhttp *http;
 	const struct config *cfg;
 	struct listener_stats *st;
+	_Atomic uint64_t *const *worker_accepted;
+	unsigned nworkers;
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -170,7 +184,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	body = evbuffer_new();
-	if (body == NULL || stats_render(body, h->cfg, h->st) < 0) {
+	if (body == NULL || stats_render(body, h->cfg, h->st) < 0 ||
+	    stats_render_workers(body, h->worker_accepted, h->nworkers) < 0) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		if (body)
 			evbuffer_free(body);
@@ -185,7 +200,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind_addr,
                                     const struct config *cfg,
-                                    struct listener_stats *st)
+                                    struct listener_stats *st,
+                                    _Atomic uint64_t *const *worker_accepted,
+                                    unsigned nworkers)
 {
 	struct stats_http *h = calloc(1, sizeof(*h));
 	struct addr bound;
@@ -198,6 +215,8 @@ struct stats_http *stats_http_start(struct event_base *base,
 		goto fail;
 	h->cfg = cfg;
 	h->st = st;
+	h->worker_accepted = worker_accepted;
+	h->nworkers = nworkers;
 	fd = socket(bind_addr->ss.ss_family,
 	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
