@@ -1,0 +1,142 @@
+#!/bin/bash
+# The two data paths and the workers: integrity, half-close and reset on the
+# splice path and on the read/write path (splice = off forces it); idle
+# connections hold no pipes (pipes are taken from a pool while data flows);
+# with two workers both threads accept connections.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+require_mptcp
+require_frontd
+
+start_ppecho pp --expect v2 || bail "ppecho did not start"
+
+# pipes PID: how many pipe descriptors the process holds.
+pipes() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in pipe:*) n=$((n + 1)) ;; esac
+	done
+	echo "$n"
+}
+
+# stats_addr: where the daemon serves /metrics, from its log.
+stats_addr() {
+	sed -n 's|.*serving /metrics on http://\([^/]*\)/metrics.*|\1|p' "$FRONTD_LOG"
+}
+
+# metric NAME_AND_LABELS: one sample from /metrics.
+metric() {
+	curl -s --max-time 5 "http://$STATS/metrics" |
+		awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# hold NAME COUNT [ARGS]: hold.py in the background with a FIFO as stdin,
+# so the test decides when it lets go (release_hold); waits until all
+# COUNT connections are up.
+hold() {
+	local name=$1 count=$2
+	shift 2
+	mkfifo "$T/$name.in" || return 1
+	start_bg "$name" "$PYTHON" "$TOOLS/hold.py" "$@" \
+		"$(host_of "$ADDR")" "$(port_of "$ADDR")" "$count" <"$T/$name.in"
+	HOLD_PID=$BG_PID
+	exec {HOLD_FD}>"$T/$name.in"
+	wait_for_file_line "$T/$name.out" "^held $count\$" 30 "$HOLD_PID"
+}
+
+release_hold() {
+	exec {HOLD_FD}>&-
+	wait_pid_exit "$HOLD_PID" 10000
+}
+
+for mode in splice copy; do
+	splice=on
+	[ $mode = copy ] && splice=off
+	conf=$(write_config "frontd-$mode" <<EOF
+[global]
+splice = $splice
+workers = 1
+stats = 127.0.0.1:0
+
+[listener:r]
+bind = 127.0.0.1:0
+backend = $PPECHO_ADDR
+proxy_protocol = v2
+EOF
+)
+	start_frontd "frontd-$mode" "$conf" || bail "mptcp-frontd ($mode) did not start"
+	ADDR=$(frontd_addr r)
+	STATS=$(stats_addr)
+
+	CLIENT_TIMEOUT=120 client "int-$mode" --expect-mptcp "$(host_of "$ADDR")" \
+		"$(port_of "$ADDR")" integrity --mib 64
+	tap_check $? "$mode path: 64 MiB each way over MPTCP arrive intact" \
+		"$T/int-$mode.err"
+	client "half-$mode" --mptcp "$(host_of "$ADDR")" "$(port_of "$ADDR")" \
+		halfclose --mib 8
+	tap_check $? "$mode path: after the client's half-close the whole 8 MiB echo still arrives" \
+		"$T/half-$mode.err"
+	client "reset-$mode" --mptcp "$(host_of "$ADDR")" "$(port_of "$ADDR")" reset
+	client "after-$mode" --mptcp "$(host_of "$ADDR")" "$(port_of "$ADDR")" \
+		integrity --mib 1
+	tap_check $? "$mode path: a client reset mid-transfer leaves the daemon serving" \
+		"$T/after-$mode.err" "$FRONTD_LOG"
+
+	base=$(pipes "$FRONTD_PID")
+	hold "idle-$mode" 100 --mptcp --echo
+	tap_check $? "$mode path: 100 connections established and echoed one byte" \
+		"$T/idle-$mode.err"
+	held100=$(pipes "$FRONTD_PID")
+	release_hold
+	hold "idle2-$mode" 200 --mptcp --echo
+	tap_check $? "$mode path: 200 connections established and echoed one byte" \
+		"$T/idle2-$mode.err"
+	held200=$(pipes "$FRONTD_PID")
+	tap_diag "pipes held by the daemon: $base before, $held100 with 100 idle connections, $held200 with 200"
+	desc="$mode path: idle connections hold no pipes (same count with 100 and 200 idle connections, within the pool bound)"
+	if [ "$held100" -eq "$held200" ] && [ "$held200" -le $((base + 2 * 64)) ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc"
+	fi
+	if [ $mode = copy ]; then
+		desc="copy path: no pipe is created with splice = off"
+		if [ "$held200" -eq "$base" ]; then tap_ok "$desc"; else tap_fail "$desc"; fi
+	fi
+	tap_is "$(metric 'mptcp_frontd_connections_active{listener="r"}')" 200 \
+		"$mode path: /metrics counts the 200 held connections as active"
+	release_hold
+	stop_pid "$FRONTD_PID"
+done
+
+# Two workers: SO_REUSEPORT spreads connections over both threads.
+conf=$(write_config frontd-workers <<EOF
+[global]
+workers = 2
+stats = 127.0.0.1:0
+
+[listener:r]
+bind = 127.0.0.1:0
+backend = $PPECHO_ADDR
+EOF
+)
+start_frontd frontd-workers "$conf" || bail "mptcp-frontd (workers) did not start"
+ADDR=$(frontd_addr r)
+STATS=$(stats_addr)
+tap_is "$(ls /proc/"$FRONTD_PID"/task | wc -l)" 2 "workers = 2 runs two threads"
+hold idle-workers 200 --mptcp --echo
+tap_check $? "200 connections through two workers echo a byte each" \
+	"$T/idle-workers.err"
+w0=$(metric 'mptcp_frontd_worker_connections_accepted_total{worker="0"}')
+w1=$(metric 'mptcp_frontd_worker_connections_accepted_total{worker="1"}')
+tap_diag "worker 0 accepted ${w0:-?}, worker 1 accepted ${w1:-?}"
+desc="both worker threads accept connections, 200 in all"
+if [ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -gt 0 ] && [ $((w0 + w1)) -eq 200 ]; then
+	tap_ok "$desc"
+else
+	tap_fail "$desc"
+fi
+release_hold
+
+tap_done

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Open N connections and hold them open: the idle-connection load for the
+descriptor, pipe and memory checks.
+
+Writes "held N" to stdout once every connection is established (and, with
+--echo, has round-tripped one byte through an echo backend), then holds
+them until stdin reaches EOF or --max seconds pass.  Exit: 0 ok, 1 a
+connection failed, 2 usage."""
+import argparse
+import resource
+import select
+import socket
+import sys
+import time
+
+IPPROTO_MPTCP = getattr(socket, "IPPROTO_MPTCP", 262)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("host")
+    ap.add_argument("port", type=int)
+    ap.add_argument("count", type=int)
+    ap.add_argument("--mptcp", action="store_true")
+    ap.add_argument("--echo", action="store_true",
+                    help="send one byte on each connection and wait for it back")
+    ap.add_argument("--max", type=float, default=120.0,
+                    help="give up holding after this many seconds")
+    a = ap.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, a.count + 64)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
+    proto = IPPROTO_MPTCP if a.mptcp else 0
+    socks = []
+    deadline = time.monotonic() + a.max
+    try:
+        for _ in range(a.count):
+            s = socket.socket(fam, socket.SOCK_STREAM, proto)
+            s.settimeout(10)
+            s.connect((a.host, a.port))
+            socks.append(s)
+        if a.echo:
+            for s in socks:
+                s.sendall(b"x")
+            for s in socks:
+                if s.recv(1) != b"x":
+                    print("echo failed", file=sys.stderr)
+                    return 1
+    except OSError as e:
+        print("connection %d: %s" % (len(socks) + 1, e), file=sys.stderr)
+        return 1
+    print("held %d" % len(socks), flush=True)
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([sys.stdin], [], [], 0.5)
+        if r and not sys.stdin.read(1):
+            break
+    for s in socks:
+        s.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
