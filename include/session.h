@@ -25,7 +25,8 @@ const char *session_end_name(enum session_end e);
 /* Take ownership of an accepted client socket, and of the connection slot
  * reserved for it with server_reserve, and start connecting to the
  * listener's first backend.  On failure both are released. */
-void session_start(struct listener *l, int cfd, int mptcp_listener,
+struct lsock;
+void session_start(struct listener *l, int cfd, const struct lsock *ls,
                    const struct sockaddr_storage *peer, socklen_t peerlen);
 
 /* Close sessions of l idle for longer than their idle_timeout. */

@@ -206,7 +206,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			worker_backoff(w, err);
 			return;
 		}
-		session_start(l, cfd, ls->is_mptcp, &peer, plen);
+		session_start(l, cfd, ls, &peer, plen);
 	}
 }
 

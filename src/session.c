@@ -447,9 +447,12 @@ static void try_backend(struct session *s)
 
 /* ---- public ---- */
 
-void session_start(struct listener *l, int cfd, int mptcp_listener,
+void session_start(struct listener *l, int cfd, const struct lsock *ls,
                    const struct sockaddr_storage *peer, socklen_t peerlen)
 {
+	const struct addr *bound = &ls->bound;
+	int ls_wildcard = addr_is_wildcard(bound);
+	int mptcp_listener = ls->is_mptcp;
 	struct worker *w = l->w;
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
@@ -464,7 +467,12 @@ void session_start(struct listener *l, int cfd, int mptcp_listener,
 		server_release(w, l);
 		return;
 	}
-	if (getsockname(cfd, (struct sockaddr *)&local, &llen) < 0) {
+	/* The address the client reached: the listener's own unless it is
+	 * bound to a wildcard, which saves a syscall per connection. */
+	if (!ls_wildcard) {
+		memcpy(&local, &bound->ss, bound->len);
+		llen = bound->len;
+	} else if (getsockname(cfd, (struct sockaddr *)&local, &llen) < 0) {
 		log_warn("listener %s: getsockname: %s", l->cfg->name,
 		         strerror(errno));
 		free(s);

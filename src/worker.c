@@ -182,7 +182,16 @@ int worker_init(struct worker *w)
 {
 	struct timeval tv;
 
-	w->base = event_base_new();
+	struct event_config *ec = event_config_new();
+
+	/* The changelist folds the del+add of a mask change into a single
+	 * epoll_ctl per descriptor and loop iteration.  Its one caveat,
+	 * dup()ed descriptors, does not apply: we never dup sockets. */
+	if (ec != NULL)
+		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	w->base = ec ? event_base_new_with_config(ec) : NULL;
+	if (ec != NULL)
+		event_config_free(ec);
 	if (w->base == NULL) {
 		log_error("worker %u: cannot create an event loop", w->id);
 		return -1;
