@@ -1,0 +1,145 @@
+/* Private to the configuration module (src/config*.c); include/config.h
+ * is its public face.
+ *
+ * One struct parser lives for one load.  The reader (config_lex.c) owns
+ * the input and, with config_section.c, the current section; the key
+ * handlers (config_keys.c, config_listener.c) fill p->cfg; the validation pass (config_validate.c)
+ * checks the whole; every problem goes through config_errors.c into
+ * p->errs and, at the end, to the caller (config.c). */
+#ifndef FRONTD_CONFIG_INTERNAL_H
+#define FRONTD_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+#define MAX_CONNECTIONS_LIMIT 1000000
+#define LISTENER_NAME_MAX 32
+#define REASON_MAX 512
+
+enum gkey {
+	G_LOG_LEVEL,
+	G_LOG,
+	G_ACCESS_LOG,
+	G_PIDFILE,
+	G_MAX_CONNECTIONS,
+	G_SHUTDOWN_TIMEOUT,
+	G_NKEYS
+};
+
+enum lkey {
+	L_BIND,
+	L_V6ONLY,
+	L_MPTCP,
+	L_BACKEND,
+	L_PROXY_PROTOCOL,
+	L_CONNECT_TIMEOUT,
+	L_IDLE_TIMEOUT,
+	L_MAX_CONNECTIONS,
+	L_NKEYS
+};
+
+/* Key names by enum value, NULL-terminated (config_keys.c). */
+extern const char *const cfg_global_keys[G_NKEYS + 1];
+extern const char *const cfg_listener_keys[L_NKEYS + 1];
+
+enum sec_kind {
+	SEC_NONE,       /* before the first header */
+	SEC_GLOBAL,
+	SEC_LISTENER,
+	SEC_BAD,        /* unusable header, already reported: skip its keys */
+};
+
+struct pending_err {
+	int line;       /* INT_MAX for file-level messages: they sort last */
+	size_t seq;     /* keeps messages of one line in the order found */
+	char *msg;
+};
+
+/* Per-listener parse state, parallel to cfg->listeners. */
+struct lstate {
+	int key_line[L_NKEYS];  /* 0 = not set yet */
+};
+
+struct parser {
+	struct config *cfg;
+	const char *name;       /* file name for messages */
+
+	/* Input: a FILE or the rest of a string. */
+	FILE *fp;
+	const char *str;
+	char *raw;              /* the current line, as read */
+	size_t rawcap;
+	int lineno;
+	int read_errno;
+
+	/* Current section. */
+	enum sec_kind sec;
+	char *sec_label;        /* "[global]", "[listener:web]" as written */
+	size_t cur;             /* listener index when SEC_LISTENER */
+	char *prev_key;         /* last key of this section (continuations) */
+	int global_line;        /* first [global] header, 0 = none */
+	int global_key_line[G_NKEYS];
+	struct lstate *lst;
+	size_t lst_cap;
+
+	struct pending_err *errs;
+	size_t nerrs, errs_cap;
+	bool oom;
+};
+
+/* config_errors.c */
+
+/* A formatted string in new memory, or NULL when out of memory. */
+char *cfg_str_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* One message: "NAME: reason" when line is 0, else "NAME:LINE: " then
+ * "LABEL KEY: ", "LABEL: ", "KEY: " or nothing, then the reason. */
+void cfg_err_add(struct parser *p, int line, const char *label,
+                 const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* A key-level error on the line being parsed. */
+#define KEY_ERR(p, key, ...) \
+	cfg_err_add((p), (p)->lineno, (p)->sec_label, (key), __VA_ARGS__)
+
+bool cfg_err_on_line(const struct parser *p, int line);
+
+/* Hand the sorted messages to the caller's list; ownership moves. */
+void cfg_err_flush(struct parser *p, struct config_errors *errs);
+
+/* config.c: a new listener with its defaults, made current.  Returns -1
+ * when out of memory. */
+int cfg_listener_add(struct parser *p, const char *name);
+
+/* config_lex.c: inih's reader over p->fp or p->str (stream is p). */
+char *cfg_reader(char *buf, int num, void *stream);
+
+/* config_section.c: a "[name]" header (name trimmed) opens a section; a
+ * header that could not be read loses it, so that its keys are skipped
+ * rather than given to the section before. */
+void cfg_section_open(struct parser *p, const char *name);
+void cfg_section_lost(struct parser *p);
+
+/* config_keys.c: inih's handler (user is p). */
+int cfg_handler(void *user, const char *section, const char *name,
+                const char *value);
+
+/* Look up `name` in `keys` and claim it for this line: an unknown key
+ * (`other_keys`: those of the other kind of section, named `other`), a
+ * repeat (key_line[k] != 0) or an empty value is reported.  Returns the
+ * key's index, or -1 when the line is done with. */
+int cfg_key_claim(struct parser *p, const char *name, const char *value,
+                  const char *const *keys, int *key_line,
+                  const char *const *other_keys, const char *other);
+
+/* config_listener.c: one key of the current [listener:NAME]. */
+void cfg_listener_key(struct parser *p, const char *name, const char *value);
+
+/* config_validate.c: the checks that need the whole file. */
+void cfg_validate(struct parser *p);
+
+#endif

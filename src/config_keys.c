@@ -1,0 +1,179 @@
+/* Keys: inih hands each "key = value" here; the current section (tracked
+ * by the reader) decides who takes it.  This file holds the key tables,
+ * the checks every key goes through (known, set once, not empty) and the
+ * [global] values; config_listener.c takes [listener:NAME]. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config_internal.h"
+#include "parse.h"
+
+const char *const cfg_global_keys[G_NKEYS + 1] = {
+	"log_level", "log", "access_log", "pidfile", "max_connections",
+	"shutdown_timeout", NULL
+};
+
+const char *const cfg_listener_keys[L_NKEYS + 1] = {
+	"bind", "v6only", "mptcp", "backend", "proxy_protocol",
+	"connect_timeout", "idle_timeout", "max_connections", NULL
+};
+
+static int key_index(const char *const *keys, const char *name)
+{
+	int i;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strcmp(keys[i], name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void unknown_key(struct parser *p, const char *name,
+                        const char *const *keys,
+                        const char *const *other_keys, const char *other)
+{
+	const char *s;
+
+	if (key_index(other_keys, name) >= 0) {
+		KEY_ERR(p, name, "unknown key here; it belongs in %s", other);
+		return;
+	}
+	s = parse_suggest(name, keys);
+	if (s != NULL)
+		KEY_ERR(p, name, "unknown key; did you mean \"%s\"?", s);
+	else
+		KEY_ERR(p, name, "unknown key");
+}
+
+int cfg_key_claim(struct parser *p, const char *name, const char *value,
+                  const char *const *keys, int *key_line,
+                  const char *const *other_keys, const char *other)
+{
+	int k = key_index(keys, name);
+
+	if (k < 0) {
+		unknown_key(p, name, keys, other_keys, other);
+		return -1;
+	}
+	if (key_line[k] != 0) {
+		KEY_ERR(p, name, "duplicate key, first set on line %d",
+		        key_line[k]);
+		return -1;
+	}
+	key_line[k] = p->lineno;
+	if (value[0] == '\0') {
+		KEY_ERR(p, name, "empty value");
+		return -1;
+	}
+	return k;
+}
+
+/* "stderr" / "syslog" / "off" or an absolute path; NULL for "off". */
+static int set_target(struct parser *p, const char *key, const char *value,
+                      bool allow_syslog, bool allow_off, char **out)
+{
+	const char *keyword = NULL;
+
+	if (strcasecmp(value, "stderr") == 0)
+		keyword = "stderr";
+	else if (allow_syslog && strcasecmp(value, "syslog") == 0)
+		keyword = "syslog";
+	else if (allow_off && strcasecmp(value, "off") == 0) {
+		free(*out);
+		*out = NULL;
+		return 0;
+	} else if (value[0] != '/') {
+		KEY_ERR(p, key, "bad value \"%s\": expected %s", value,
+		        allow_syslog ? "stderr, syslog or an absolute path"
+		        : allow_off ? "off, stderr or an absolute path"
+		                    : "stderr or an absolute path");
+		return -1;
+	}
+	free(*out);
+	*out = strdup(keyword != NULL ? keyword : value);
+	if (*out == NULL)
+		p->oom = true;
+	return 0;
+}
+
+static void global_key(struct parser *p, const char *name, const char *value)
+{
+	struct config *cfg = p->cfg;
+	char err[REASON_MAX];
+	int k, lvl;
+
+	k = cfg_key_claim(p, name, value, cfg_global_keys, p->global_key_line,
+	                  cfg_listener_keys, "a [listener:NAME] section");
+	if (k < 0)
+		return;
+
+	switch ((enum gkey)k) {
+	case G_LOG_LEVEL:
+		lvl = log_level_parse(value);
+		if (lvl < 0)
+			KEY_ERR(p, name, "bad value \"%s\": expected error, warn, "
+			        "info or debug", value);
+		else
+			cfg->log_level = (enum log_level)lvl;
+		break;
+	case G_LOG:
+		set_target(p, name, value, true, false, &cfg->log);
+		break;
+	case G_ACCESS_LOG:
+		set_target(p, name, value, false, true, &cfg->access_log);
+		break;
+	case G_PIDFILE:
+		if (value[0] != '/') {
+			KEY_ERR(p, name, "bad value \"%s\": expected an absolute "
+			        "path", value);
+			break;
+		}
+		free(cfg->pidfile);
+		cfg->pidfile = strdup(value);
+		if (cfg->pidfile == NULL)
+			p->oom = true;
+		break;
+	case G_MAX_CONNECTIONS:
+		if (parse_uint(value, 1, MAX_CONNECTIONS_LIMIT,
+		               &cfg->max_connections, err, sizeof(err)) < 0)
+			KEY_ERR(p, name, "%s", err);
+		break;
+	case G_SHUTDOWN_TIMEOUT:
+		if (parse_duration_ms(value, &cfg->shutdown_timeout_ms, err,
+		                      sizeof(err)) < 0)
+			KEY_ERR(p, name, "%s", err);
+		break;
+	case G_NKEYS:
+		break;
+	}
+}
+
+int cfg_handler(void *user, const char *section, const char *name,
+                const char *value)
+{
+	struct parser *p = user;
+
+	(void)section; /* ours is tracked by the reader, with line numbers */
+	switch (p->sec) {
+	case SEC_NONE:
+		cfg_err_add(p, p->lineno, NULL, name, "key outside any section; "
+		            "put it under [global] or [listener:NAME]");
+		break;
+	case SEC_BAD:
+		break;
+	case SEC_GLOBAL:
+		global_key(p, name, value);
+		break;
+	case SEC_LISTENER:
+		cfg_listener_key(p, name, value);
+		break;
+	}
+	free(p->prev_key);
+	p->prev_key = strdup(name);
+	if (p->prev_key == NULL)
+		p->oom = true;
+	return 1; /* errors are ours to collect; keep inih going */
+}

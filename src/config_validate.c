@@ -1,0 +1,195 @@
+/* The checks that need the whole file, run once after the last line:
+ * required keys, each IPv6 bind's v6only, and binds that would collide
+ * (or, with SO_REUSEPORT, silently share a port) within one listener or
+ * across listeners. */
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "addr.h"
+#include "config_internal.h"
+
+static char *listener_label(const struct listener_cfg *l)
+{
+	return cfg_str_printf("[listener:%s]", l->name);
+}
+
+static void resolve_v6only(struct listener_cfg *l)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->nbinds; i++) {
+		struct bind_cfg *b = &l->binds[i];
+
+		b->v6only = 0;
+		if (b->addr.ss.ss_family != AF_INET6)
+			continue;
+		if (l->v6only >= 0) {
+			b->v6only = l->v6only;
+			continue;
+		}
+		for (j = 0; j < l->nbinds; j++) {
+			if (l->binds[j].addr.ss.ss_family == AF_INET &&
+			    addr_port(&l->binds[j].addr) == addr_port(&b->addr))
+				b->v6only = 1;
+		}
+	}
+}
+
+enum overlap { OV_NONE, OV_SAME, OV_WILDCARD, OV_DUALSTACK };
+
+/* Would binding both fail, or (with SO_REUSEPORT) split one port's
+ * traffic between two sockets? */
+static enum overlap bind_overlap(const struct bind_cfg *x,
+                                 const struct bind_cfg *y)
+{
+	int fx = x->addr.ss.ss_family, fy = y->addr.ss.ss_family;
+
+	if (addr_port(&x->addr) != addr_port(&y->addr) ||
+	    addr_port(&x->addr) == 0)
+		return OV_NONE;
+	if (fx == fy) {
+		if (addr_equal(&x->addr, &y->addr))
+			return OV_SAME;
+		if (addr_is_wildcard(&x->addr) || addr_is_wildcard(&y->addr))
+			return OV_WILDCARD;
+		return OV_NONE;
+	}
+	/* One IPv4, one IPv6: only a dual-stack [::] takes IPv4 too. */
+	if (fx == AF_INET6 && addr_is_wildcard(&x->addr) && !x->v6only)
+		return OV_DUALSTACK;
+	if (fy == AF_INET6 && addr_is_wildcard(&y->addr) && !y->v6only)
+		return OV_DUALSTACK;
+	return OV_NONE;
+}
+
+/* Report y, the later of two overlapping binds (xl, yl: their listeners). */
+#define BIND_ERR(...) cfg_err_add(p, y->line, ylabel, "bind", __VA_ARGS__)
+
+static void report_overlap(struct parser *p, enum overlap ov,
+                           const struct listener_cfg *xl,
+                           const struct bind_cfg *x,
+                           const struct listener_cfg *yl,
+                           const struct bind_cfg *y)
+{
+	char xs[ADDR_STRLEN], ys[ADDR_STRLEN];
+	char *xlabel = listener_label(xl), *ylabel = listener_label(yl);
+
+	if (xlabel == NULL || ylabel == NULL) {
+		p->oom = true;
+		goto out;
+	}
+	addr_format((const struct sockaddr *)&x->addr.ss, x->addr.len, xs,
+	            sizeof(xs));
+	addr_format((const struct sockaddr *)&y->addr.ss, y->addr.len, ys,
+	            sizeof(ys));
+	/* IPv6 formatting always brackets; a v4-mapped address would print
+	 * as IPv4, which binds cannot hold as a wildcard, so this is exact. */
+	if (xl == yl) {
+		if (ov == OV_SAME)
+			BIND_ERR("%s is listed twice", ys);
+		else if (ov == OV_WILDCARD)
+			BIND_ERR("%s overlaps %s in the same listener", ys, xs);
+		else
+			BIND_ERR("%s is dual-stack (v6only = off) and overlaps "
+			         "%s in the same listener; set v6only = on",
+			         x->addr.ss.ss_family == AF_INET6 ? xs : ys,
+			         x->addr.ss.ss_family == AF_INET6 ? ys : xs);
+		goto out;
+	}
+	switch (ov) {
+	case OV_SAME:
+		BIND_ERR("%s is already bound by %s on line %d", ys, xlabel,
+		         x->line);
+		break;
+	case OV_WILDCARD:
+		BIND_ERR("%s overlaps %s bound by %s on line %d", ys, xs,
+		         xlabel, x->line);
+		break;
+	case OV_DUALSTACK:
+		if (y->addr.ss.ss_family == AF_INET6)
+			BIND_ERR("%s is dual-stack and overlaps %s bound by %s "
+			         "on line %d; set v6only = on", ys, xs, xlabel,
+			         x->line);
+		else
+			BIND_ERR("%s overlaps dual-stack %s bound by %s on "
+			         "line %d; set v6only = on in %s", ys, xs,
+			         xlabel, x->line, xlabel);
+		break;
+	case OV_NONE:
+		break;
+	}
+out:
+	free(xlabel);
+	free(ylabel);
+}
+
+#undef BIND_ERR
+
+static void check_overlaps(struct parser *p)
+{
+	const struct config *cfg = p->cfg;
+	size_t li, bi, lj, bj;
+
+	for (lj = 0; lj < cfg->nlisteners; lj++) {
+		const struct listener_cfg *yl = &cfg->listeners[lj];
+
+		for (bj = 0; bj < yl->nbinds; bj++) {
+			const struct bind_cfg *y = &yl->binds[bj];
+			bool found = false;
+
+			/* Against every earlier bind; report the first only. */
+			for (li = 0; li <= lj && !found; li++) {
+				const struct listener_cfg *xl = &cfg->listeners[li];
+				size_t end = li == lj ? bj : xl->nbinds;
+
+				for (bi = 0; bi < end && !found; bi++) {
+					enum overlap ov;
+
+					ov = bind_overlap(&xl->binds[bi], y);
+					if (ov == OV_NONE)
+						continue;
+					report_overlap(p, ov, xl, &xl->binds[bi], yl,
+					               y);
+					found = true;
+				}
+			}
+		}
+	}
+}
+
+void cfg_validate(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	size_t i, j;
+
+	for (i = 0; i < cfg->nlisteners; i++) {
+		struct listener_cfg *l = &cfg->listeners[i];
+		const struct lstate *st = &p->lst[i];
+		char *label = listener_label(l);
+		bool any_v6 = false;
+
+		if (label == NULL) {
+			p->oom = true;
+			continue;
+		}
+		/* A key that was present but bad is already reported. */
+		if (st->key_line[L_BIND] == 0)
+			cfg_err_add(p, l->line, label, NULL,
+			            "missing required key \"bind\"");
+		if (st->key_line[L_BACKEND] == 0)
+			cfg_err_add(p, l->line, label, NULL,
+			            "missing required key \"backend\"");
+		resolve_v6only(l);
+		for (j = 0; j < l->nbinds; j++)
+			any_v6 = any_v6 || l->binds[j].addr.ss.ss_family == AF_INET6;
+		if (l->v6only >= 0 && l->nbinds > 0 && !any_v6)
+			cfg_err_add(p, st->key_line[L_V6ONLY], label, "v6only",
+			            "has no effect: this listener binds no "
+			            "IPv6 address");
+		free(label);
+	}
+	check_overlaps(p);
+	if (cfg->nlisteners == 0)
+		cfg_err_add(p, 0, NULL, NULL,
+		            "no [listener:NAME] section: nothing to do");
+}
