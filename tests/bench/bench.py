@@ -1,0 +1,663 @@
+#!/usr/bin/env python3
+"""Measurement helpers for tests/bench/run.sh (python3 standard library only).
+
+run.sh owns the processes (nginx, HAProxy, mptcp-frontd) and their
+lifetimes; this file runs one measurement at a time and appends one JSON
+record per measurement to a results file, then renders the report.
+
+Subcommands:
+  ports N                 print N currently free TCP ports on 127.0.0.1
+  mptcp-listen-exec       create an MPTCP listening socket, keep it across
+                          exec, put its fd number in an environment
+                          variable and exec a program (HAProxy `bind fd@`)
+  wrk                     one wrk run (keep-alive or one connection per
+                          request), parsed, with an MPTCP counter check
+  bulk                    N downloads with curl: Gbit/s and the proxy's
+                          CPU seconds per GiB
+  idle                    hold idle MPTCP connections, measure the proxy's
+                          RSS growth and check a fresh request is answered
+  report                  markdown table + JSON from the results file
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+IPPROTO_MPTCP = 262
+SOL_MPTCP = 284
+MPTCP_INFO = 1
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+GIB = 1 << 30
+
+# Server-side MPTcpExt counters: a passive MP_CAPABLE handshake bumps
+# SYNRX then ACKRX; a client that falls back shows up in the Fallback ones.
+MPTCP_KEYS = ("MPCapableSYNRX", "MPCapableACKRX",
+              "MPCapableFallbackACK", "MPCapableFallbackSYNACK")
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def fail(msg):
+    print(f"bench.py: error: {msg}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+# ---------------------------------------------------------------- probes
+
+def mptcp_counters():
+    """MPTcpExt counters of this network namespace (what `nstat` reads)."""
+    rows = []
+    with open("/proc/net/netstat", encoding="ascii") as f:
+        rows = [line.split() for line in f if line.startswith("MPTcpExt:")]
+    if len(rows) < 2:
+        return {}
+    return dict(zip(rows[0][1:], (int(v) for v in rows[1][1:])))
+
+
+class MptcpCheck:
+    """Counter deltas around one client run, turned into a verdict."""
+
+    def __init__(self):
+        self.before = mptcp_counters()
+
+    def finish(self, scenario, test, expect, mptcp):
+        after = mptcp_counters()
+        delta = {k: after.get(k, 0) - self.before.get(k, 0)
+                 for k in MPTCP_KEYS}
+        if not after:
+            ok, verdict = False, "no MPTcpExt counters in /proc/net/netstat"
+        elif not mptcp:
+            # Plain TCP by design (direct): informative only; other
+            # processes on the host may add MPTCP connections meanwhile.
+            ok, verdict = True, "plain TCP by design"
+        elif delta["MPCapableACKRX"] >= expect:
+            ok, verdict = True, "MPTCP"
+        else:
+            ok, verdict = False, "NOT all MPTCP"
+        line = (f"MPTCP check {scenario:<13} {test:<10} expected "
+                f"{expect if mptcp else 0:>7} MPTCP connections: "
+                f"MPCapableSYNRX +{delta['MPCapableSYNRX']}, "
+                f"MPCapableACKRX +{delta['MPCapableACKRX']}, "
+                f"fallback +{delta['MPCapableFallbackACK']}"
+                f"/+{delta['MPCapableFallbackSYNACK']}: "
+                f"{'ok' if ok else 'FAIL'} ({verdict})")
+        log("  " + line)
+        return {"expected": expect if mptcp else 0, "mptcp": mptcp,
+                "delta": delta, "ok": ok, "line": line}
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime of a whole process (all its threads), in ticks."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_rss_kib(pid):
+    """Resident set of a process; smaps_rollup when there, else status."""
+    for path, key in ((f"/proc/{pid}/smaps_rollup", "Rss:"),
+                      (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path, encoding="ascii") as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    raise OSError(f"cannot read the RSS of pid {pid}")
+
+
+def slab_kib():
+    """Kernel slab memory of the whole host (sockets live there)."""
+    with open("/proc/meminfo", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("Slab:"):
+                return int(line.split()[1])
+    return 0
+
+
+def nginx_active(url):
+    """`Active connections` from nginx stub_status (includes this one)."""
+    with urllib.request.urlopen(url, timeout=3) as r:
+        m = re.search(rb"Active connections:\s*(\d+)", r.read())
+    if not m:
+        raise ValueError(f"no stub_status answer at {url}")
+    return int(m.group(1))
+
+
+def parse_addr(text):
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def fresh_request(addr, path="/small", timeout=5.0):
+    """One HTTP request over a new MPTCP connection; True on a 200."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM,
+                           IPPROTO_MPTCP) as s:
+            s.settimeout(timeout)
+            s.connect(addr)
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            data = b""
+            while len(data) < 65536:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return data.startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def is_mptcp(sock):
+    """MPTCP_INFO only answers while the connection is really MPTCP."""
+    try:
+        sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
+        return True
+    except OSError:
+        return False
+
+
+def append_record(path, rec):
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------- ports
+
+def cmd_ports(a):
+    socks = []
+    try:
+        for _ in range(a.n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        print(" ".join(str(s.getsockname()[1]) for s in socks))
+    finally:
+        for s in socks:
+            s.close()
+
+
+# ------------------------------------------------ MPTCP listener + exec
+
+def cmd_mptcp_listen_exec(a):
+    """Give a program an already bound MPTCP listening socket.
+
+    HAProxy 2.6 cannot create MPTCP sockets itself; handed this one with
+    `bind fd@N`, it accepts MPTCP while its backend sockets stay plain TCP
+    (what HAProxy 3.1's native `mptcp@` does).  Wrapping HAProxy in
+    mptcpize instead would turn its backend sockets into MPTCP as well.
+    """
+    if not a.argv:
+        fail("mptcp-listen-exec: no program given")
+    argv = a.argv[1:] if a.argv[0] == "--" else a.argv
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    if s.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL) != IPPROTO_MPTCP:
+        fail("the kernel did not create an MPTCP socket")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", a.port))
+    s.listen(a.backlog)
+    s.set_inheritable(True)
+    os.environ[a.env] = str(s.fileno())
+    tmp = a.portfile + ".tmp"
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write(f"{s.getsockname()[1]}\n")
+    os.rename(tmp, a.portfile)
+    sys.stdout.flush()
+    os.execvp(argv[0], argv)
+
+
+# ---------------------------------------------------------------- wrk
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def parse_wrk(out):
+    res = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rps"] = float(m.group(1)) if m else None
+    for pct, val, unit in re.findall(
+            r"^\s+(50|75|90|99)(?:\.\d+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$",
+            out, re.M):
+        res[f"p{pct}_ms"] = round(float(val) * UNIT_MS[unit], 3)
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+),", out)
+    res["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), "
+                  r"write (\d+), timeout (\d+)", out)
+    res["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non_2xx"] = int(m.group(1)) if m else 0
+    return res
+
+
+def cmd_wrk(a):
+    argv = ["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s",
+            "--latency"]
+    if a.kind == "close":
+        argv += ["-H", "Connection: close"]
+    argv.append(a.url)
+    if a.mptcp:
+        argv = ["mptcpize", "run"] + argv
+    check = MptcpCheck()
+    rec = {"scenario": a.scenario, "test": a.kind, "cmd": " ".join(argv)}
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=a.duration + 30, check=False)
+        out = p.stdout
+        rec["rc"] = p.returncode
+        if p.returncode != 0:
+            rec["error"] = (p.stderr or p.stdout).strip()[-300:]
+    except subprocess.TimeoutExpired:
+        out, rec["error"] = "", "wrk did not finish in time"
+    rec.update(parse_wrk(out))
+    expect = a.connections if a.kind == "keepalive" else rec["requests"]
+    rec["mptcp_check"] = check.finish(a.scenario, a.kind, expect, a.mptcp)
+    if not rec["rps"] or rec["requests"] == 0:
+        rec["error"] = rec.get("error") or "wrk reported no requests"
+    elif rec["non_2xx"] or rec["socket_errors"]:
+        rec["warning"] = (f"{rec['non_2xx']} non-2xx responses, "
+                          f"{rec['socket_errors']} socket errors")
+    log(f"  {a.scenario:<13} {a.kind:<9} "
+        + (f"{rec['rps']:>10.0f} req/s  p50 {rec.get('p50_ms')} ms  "
+           f"p99 {rec.get('p99_ms')} ms" if rec.get("rps") else "FAILED")
+        + (f"  ({rec['warning']})" if rec.get("warning") else "")
+        + (f"  ({rec['error']})" if rec.get("error") else ""))
+    append_record(a.out, rec)
+    return 0 if "error" not in rec else 1
+
+
+# ---------------------------------------------------------------- bulk
+
+def cmd_bulk(a):
+    argv = ["curl", "-sS", "-o", "/dev/null", "--max-time", str(a.timeout),
+            "-w", "%{http_code} %{size_download} %{time_total}", a.url]
+    if a.mptcp:
+        argv = ["mptcpize", "run"] + argv
+    check = MptcpCheck()
+    rec = {"scenario": a.scenario, "test": "bulk", "size": a.size,
+           "cmd": " ".join(argv), "runs": []}
+    ticks = 0
+    bytes_total = 0
+    for _ in range(a.runs):
+        t0 = proc_cpu_ticks(a.pid) if a.pid else 0
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=a.timeout + 10, check=False)
+        t1 = proc_cpu_ticks(a.pid) if a.pid else 0
+        fields = p.stdout.split()
+        if p.returncode != 0 or len(fields) != 3 or fields[0] != "200" \
+                or int(fields[1]) != a.size:
+            rec["error"] = (f"download failed: rc {p.returncode}, "
+                            f"'{p.stdout.strip()}' {p.stderr.strip()[-200:]}")
+            break
+        secs = float(fields[2])
+        rec["runs"].append({"gbps": round(a.size * 8 / secs / 1e9, 3),
+                            "seconds": secs,
+                            "cpu_s": (t1 - t0) / CLK_TCK})
+        ticks += t1 - t0
+        bytes_total += a.size
+    if rec["runs"]:
+        rec["gbps"] = round(statistics.median(
+            r["gbps"] for r in rec["runs"]), 3)
+        if a.pid:
+            rec["cpu_s_per_gib"] = round(ticks / CLK_TCK
+                                         / (bytes_total / GIB), 3)
+    rec["mptcp_check"] = check.finish(a.scenario, "bulk", len(rec["runs"]),
+                                      a.mptcp)
+    log(f"  {a.scenario:<13} bulk      "
+        + (f"{rec['gbps']:>7.2f} Gbit/s (median of {len(rec['runs'])})"
+           + (f"  proxy CPU {rec['cpu_s_per_gib']:.2f} s/GiB"
+              if "cpu_s_per_gib" in rec else "")
+           if rec["runs"] else "FAILED")
+        + (f"  ({rec['error']})" if rec.get("error") else ""))
+    append_record(a.out, rec)
+    return 0 if "error" not in rec else 1
+
+
+# ---------------------------------------------------------------- idle
+
+def wait_backend(status_url, want, deadline):
+    """Poll nginx's active count until it reaches `want` and holds still."""
+    last, same = -1, 0
+    active = nginx_active(status_url)
+    while time.monotonic() < deadline:
+        active = nginx_active(status_url)
+        same = same + 1 if active == last else 0
+        last = active
+        if active >= want and same >= 2:
+            break
+        time.sleep(0.2)
+    return active
+
+
+def cmd_idle(a):
+    counts = sorted(int(c) for c in a.counts.split(","))
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Our own sockets need their own descriptors: raise the soft limit
+    # to the hard one (20,000 on the benchmark hosts, not raisable).
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard != resource.RLIM_INFINITY and counts[-1] + 64 > hard:
+        fail(f"open-file limit {hard} is too low to hold {counts[-1]}")
+    addr = parse_addr(a.addr)
+    rec = {"scenario": a.scenario, "test": "memory", "steps": []}
+    try:
+        base_active = wait_backend(a.status, 0, time.monotonic() + 3)
+        base_rss = proc_rss_kib(a.pid)
+    except (OSError, ValueError) as e:
+        fail(f"{a.scenario}: cannot take the baseline: {e}")
+    rec["base_rss_kib"] = base_rss
+    base_slab = slab_kib()
+    check = MptcpCheck()
+    socks = []
+    try:
+        for n in counts:
+            t0 = time.monotonic()
+            while len(socks) < n:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM,
+                                  IPPROTO_MPTCP)
+                socks.append(s)
+                s.settimeout(10)
+                s.connect(addr)
+            # The proxy connects to nginx as soon as it accepts: wait for
+            # nginx to see every one of them, and for the count to settle.
+            active = wait_backend(a.status, base_active + n,
+                                  time.monotonic() + 20 + n / 300)
+            time.sleep(0.3)
+            rss = proc_rss_kib(a.pid)
+            slab = slab_kib() - base_slab
+            step = {
+                "held": n,
+                "backend_connected": active - base_active,
+                "mptcp_sockets": sum(1 for s in socks if is_mptcp(s)),
+                "rss_kib": rss,
+                "kib_per_conn": round((rss - base_rss) / n, 3),
+                # Client, proxy and nginx sockets together, whole host.
+                "slab_kib_per_conn": round(slab / n, 2),
+                "fresh_request_ok": fresh_request(addr),
+                "seconds": round(time.monotonic() - t0, 2),
+            }
+            rec["steps"].append(step)
+            log(f"  {a.scenario:<13} memory    {n:>5} idle held "
+                f"({step['mptcp_sockets']} MPTCP, "
+                f"{step['backend_connected']} reached nginx): "
+                f"RSS +{rss - base_rss} KiB = {step['kib_per_conn']:.2f} "
+                f"KiB/conn (kernel slab, whole host: "
+                f"{step['slab_kib_per_conn']:.1f} KiB/conn); fresh request "
+                f"{'answered' if step['fresh_request_ok'] else 'FAILED'}")
+            notes = []
+            if step["backend_connected"] < n:
+                notes.append(f"only {step['backend_connected']} of {n} "
+                             "held connections reached nginx")
+            if step["mptcp_sockets"] < n:
+                notes.append(f"only {step['mptcp_sockets']} of {n} held "
+                             "sockets are MPTCP")
+            if not step["fresh_request_ok"]:
+                notes.append(f"no answer to a fresh request with {n} held")
+            if notes:
+                rec["warning"] = "; ".join(
+                    ([rec["warning"]] if "warning" in rec else []) + notes)
+    except (OSError, ValueError) as e:
+        rec["error"] = f"{type(e).__name__}: {e} (with {len(socks)} open)"
+        log(f"  {a.scenario:<13} memory    FAILED: {rec['error']}")
+    finally:
+        opened = len(socks)
+        for s in socks:
+            s.close()
+    # The fresh-request probes are MPTCP too; only the held ones count.
+    rec["mptcp_check"] = check.finish(a.scenario, "memory", opened, True)
+    # Let the proxy and nginx drop them before the next measurement.
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline \
+                and nginx_active(a.status) > base_active + 5:
+            time.sleep(0.2)
+    except (OSError, ValueError):
+        pass
+    append_record(a.out, rec)
+    return 0 if "error" not in rec else 1
+
+
+# ---------------------------------------------------------------- report
+
+SYSTEMS = ("direct", "direct-mptcp", "haproxy", "frontd")
+BACKENDS = ("tcp", "unix")
+
+
+def scenario_name(system, backend):
+    return system if system.startswith("direct") else f"{system}-{backend}"
+
+
+def fmt(v, digits):
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    return f"{v:,.{digits}f}"
+
+
+def figures(records):
+    """{scenario: {figure_key: value}} from the raw records."""
+    out = {}
+    for r in records:
+        f = out.setdefault(r["scenario"], {})
+        t = r["test"]
+        if t in ("keepalive", "close"):
+            for k in ("rps", "p50_ms", "p99_ms"):
+                f[f"{t}.{k}"] = r.get(k) if "error" not in r else None
+        elif t == "bulk":
+            f["bulk.gbps"] = r.get("gbps")
+            f["bulk.cpu_s_per_gib"] = r.get("cpu_s_per_gib")
+        elif t == "memory":
+            if "base_rss_kib" in r:
+                f["memory.base_rss_mib"] = r["base_rss_kib"] / 1024
+            for i, s in enumerate(r.get("steps", [])):
+                tag = "small" if i == 0 else "large"
+                f[f"memory.{tag}.held"] = s["held"]
+                f[f"memory.{tag}.kib_per_conn"] = s["kib_per_conn"]
+                f[f"memory.{tag}.rss_mib"] = s["rss_kib"] / 1024
+                f[f"memory.{tag}.slab_kib_per_conn"] = \
+                    s.get("slab_kib_per_conn")
+                f[f"memory.{tag}.fresh_ok"] = s["fresh_request_ok"]
+    return out
+
+
+def ratio(a, b):
+    if a is None or b is None or isinstance(a, bool) or not b:
+        return None
+    return a / b
+
+
+# (label, figure key, digits, target: (kind, value) or per-backend dict)
+ROWS = (
+    ("keep-alive req/s", "keepalive.rps", 0, (">=", 1.1)),
+    ("keep-alive p50 ms", "keepalive.p50_ms", 2, None),
+    ("keep-alive p99 ms", "keepalive.p99_ms", 2, ("<=", 1.0)),
+    ("new conn/request req/s", "close.rps", 0, (">=", 1.5)),
+    ("new conn/request p99 ms", "close.p99_ms", 2, ("<=", 1.0)),
+    ("bulk Gbit/s (median)", "bulk.gbps", 2,
+     {"tcp": (">=", 1.5), "unix": (">=", 1.0)}),
+    ("bulk proxy CPU s/GiB", "bulk.cpu_s_per_gib", 2, ("<=", 0.7)),
+    ("proxy RSS at start MiB", "memory.base_rss_mib", 1, None),
+    ("idle RSS KiB/conn @{small}", "memory.small.kib_per_conn", 2,
+     ("abs<=", 1.0)),
+    ("fresh request @{small} held", "memory.small.fresh_ok", 0,
+     ("true", None)),
+    ("idle RSS KiB/conn @{large}", "memory.large.kib_per_conn", 2,
+     ("abs<=", 1.0)),
+    ("fresh request @{large} held", "memory.large.fresh_ok", 0,
+     ("true", None)),
+    ("proxy RSS @{large} held MiB", "memory.large.rss_mib", 1, None),
+    ("kernel slab KiB/conn @{large} (host)",
+     "memory.large.slab_kib_per_conn", 1, None),
+)
+
+
+def judge(target, fd, hp, r):
+    if target is None:
+        return "", ""
+    kind, val = target
+    if kind == "true":
+        return "answered", ("" if fd is None else "yes" if fd else "NO")
+    if kind == "abs<=":
+        text = f"≤ {val:g} KiB"
+        return text, ("" if fd is None else "yes" if fd <= val else "no")
+    text = f"{'≥' if kind == '>=' else '≤'} {val:g}×"
+    if r is None:
+        return text, ""
+    met = r >= val if kind == ">=" else r <= val
+    return text, "yes" if met else "no"
+
+
+def cmd_report(a):
+    records = []
+    with open(a.results, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    meta = json.loads(a.meta) if a.meta else {}
+    fig = figures(records)
+    small = meta.get("idle_counts", ["small", "large"])[0]
+    large = meta.get("idle_counts", ["small", "large"])[-1]
+    table = []
+    lines = [
+        "| figure | backend | direct | direct-mptcp | HAProxy "
+        "| mptcp-frontd | frontd ÷ HAProxy | target | met |",
+        "|---|---|--:|--:|--:|--:|--:|---|---|",
+    ]
+    for label, key, digits, target in ROWS:
+        label = label.format(small=f"{small:,}", large=f"{large:,}")
+        for backend in BACKENDS:
+            vals = {s: fig.get(scenario_name(s, backend), {}).get(key)
+                    for s in SYSTEMS}
+            r = ratio(vals["frontd"], vals["haproxy"])
+            tgt = target.get(backend) if isinstance(target, dict) else target
+            ttext, met = judge(tgt, vals["frontd"], vals["haproxy"], r)
+            table.append({"figure": label, "key": key, "backend": backend,
+                          **{s: vals[s] for s in SYSTEMS},
+                          "ratio_frontd_haproxy":
+                              round(r, 3) if r is not None else None,
+                          "target": ttext, "met": met})
+            lines.append(
+                f"| {label} | {backend} | "
+                + " | ".join(fmt(vals[s], digits) for s in SYSTEMS)
+                + f" | {fmt(r, 2) + '×' if r is not None else '—'}"
+                + f" | {ttext} | {met} |")
+    checks = [r["mptcp_check"] for r in records if "mptcp_check" in r]
+    problems = [f"{r['scenario']} {r['test']}: {r['error']}"
+                for r in records if r.get("error")]
+    problems += [f"{r['scenario']} {r['test']}: {r['warning']}"
+                 for r in records if r.get("warning")]
+    head = [
+        f"# mptcp-frontd benchmark ({meta.get('mode', '?')})",
+        "",
+        f"{meta.get('date', '')} · {platform.node()} · Linux "
+        f"{platform.release()} · {os.cpu_count()} CPUs · "
+        + " · ".join(meta.get("versions", [])),
+        "",
+        f"Client: wrk -t2 -c50 {meta.get('duration', '?')}s --latency "
+        f"(MPTCP via mptcpize except `direct`); bulk: "
+        f"{meta.get('bulk_mib', '?')} MiB with curl, median of "
+        f"{meta.get('bulk_runs', '?')}; memory: "
+        f"{small:,} then {large:,} idle MPTCP connections held. "
+        "Ratios: mptcp-frontd ÷ HAProxy (lower is better for ms, "
+        "s/GiB and KiB). Load average at start "
+        f"{meta.get('loadavg_start', '?')}, at end "
+        f"{meta.get('loadavg_end', '?')} (the run's own load included).",
+        "",
+    ]
+    tail = ["", "MPTCP checks (server-side MPTcpExt counter deltas):", ""]
+    tail += [f"    {c['line']}" for c in checks]
+    if problems:
+        tail += ["", "Problems:", ""] + [f"- {p}" for p in problems]
+    md = "\n".join(head + lines + tail) + "\n"
+    print(md)
+    if a.md:
+        os.makedirs(os.path.dirname(os.path.abspath(a.md)), exist_ok=True)
+        with open(a.md, "w", encoding="utf-8") as f:
+            f.write(md)
+    ok = all(c["ok"] for c in checks) and not any(
+        r.get("error") for r in records)
+    if a.json:
+        doc = {"meta": meta, "host": {"kernel": platform.release(),
+                                      "cpus": os.cpu_count()},
+               "table": table, "records": records,
+               "mptcp_checks_ok": all(c["ok"] for c in checks),
+               "complete": ok}
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1, sort_keys=True)
+            f.write("\n")
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("ports")
+    p.add_argument("n", type=int)
+    p.set_defaults(fn=cmd_ports)
+
+    p = sub.add_parser("mptcp-listen-exec")
+    p.add_argument("--env", required=True,
+                   help="environment variable that receives the fd number")
+    p.add_argument("--portfile", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--backlog", type=int, default=4096)
+    p.add_argument("argv", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=cmd_mptcp_listen_exec)
+
+    p = sub.add_parser("wrk")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--kind", choices=("keepalive", "close"), required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--duration", type=int, required=True)
+    p.add_argument("--connections", type=int, default=50)
+    p.add_argument("--mptcp", action="store_true")
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_wrk)
+
+    p = sub.add_parser("bulk")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--size", type=int, required=True)
+    p.add_argument("--runs", type=int, required=True)
+    p.add_argument("--pid", type=int, default=0,
+                   help="proxy whose CPU time is counted (0: none)")
+    p.add_argument("--timeout", type=int, default=60)
+    p.add_argument("--mptcp", action="store_true")
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_bulk)
+
+    p = sub.add_parser("idle")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--addr", required=True, help="proxy HOST:PORT")
+    p.add_argument("--pid", type=int, required=True)
+    p.add_argument("--status", required=True, help="nginx stub_status URL")
+    p.add_argument("--counts", required=True, help="e.g. 2000,9000")
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_idle)
+
+    p = sub.add_parser("report")
+    p.add_argument("--results", required=True)
+    p.add_argument("--meta", default="")
+    p.add_argument("--md", default="")
+    p.add_argument("--json", default="")
+    p.set_defaults(fn=cmd_report)
+
+    a = ap.parse_args()
+    sys.exit(a.fn(a) or 0)
+
+
+if __name__ == "__main__":
+    main()

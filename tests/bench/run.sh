@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# mptcp-frontd benchmark: nginx direct, nginx under mptcpize, HAProxy 2.6
+# and mptcp-frontd side by side, in one run, on loopback.
+#
+#   tests/bench/run.sh [--quick] [--json FILE] [--frontd PATH] [--out DIR]
+#                      [--only keepalive,close,bulk,memory] [--serve]
+#
+# See tests/bench/README.md for what is measured and how to read it.
+# Exit status: 0 when every measurement completed and every MPTCP check
+# passed, 1 otherwise (the table is still printed), 64 on a bad option.
+# The cleanup functions run from the EXIT trap, which shellcheck cannot see.
+# shellcheck disable=SC2317
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bench_py="$here/bench.py"
+
+quick=0
+json=""
+frontd="${FRONTD:-$top/src/mptcp-frontd}"
+outdir="$here/results"
+only=keepalive,close,bulk,memory
+serve=0
+
+usage() {
+	echo "usage: run.sh [--quick] [--json FILE] [--frontd PATH] [--out DIR] [--only keepalive,close,bulk,memory] [--serve]"
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--json) [ $# -ge 2 ] || { usage >&2; exit 64; }; json=$2; shift ;;
+	--json=*) json=${1#*=} ;;
+	--frontd) [ $# -ge 2 ] || { usage >&2; exit 64; }; frontd=$2; shift ;;
+	--frontd=*) frontd=${1#*=} ;;
+	--out) [ $# -ge 2 ] || { usage >&2; exit 64; }; outdir=$2; shift ;;
+	--out=*) outdir=${1#*=} ;;
+	--only) [ $# -ge 2 ] || { usage >&2; exit 64; }; only=$2; shift ;;
+	--only=*) only=${1#*=} ;;
+	--serve) serve=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 64 ;;
+	esac
+	shift
+done
+
+if [ "$quick" = 1 ]; then
+	mode=quick duration=3 bulk_mib=256 bulk_runs=1 idle_counts=500,2000
+else
+	mode=full duration=10 bulk_mib=1024 bulk_runs=3 idle_counts=2000,9000
+fi
+for t in ${only//,/ }; do
+	case "$t" in keepalive | close | bulk | memory) ;;
+	*) echo "run.sh: --only takes keepalive, close, bulk, memory" >&2; exit 64 ;;
+	esac
+done
+# wanted TEST: is TEST part of this run?
+wanted() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
+case "$json" in "" | /*) ;; *) json="$PWD/$json" ;; esac
+case "$outdir" in /*) ;; *) outdir="$PWD/$outdir" ;; esac
+
+t_start=${EPOCHREALTIME/./}
+elapsed() { # seconds since the start, one decimal
+	local us=$((${EPOCHREALTIME/./} - t_start))
+	printf '%d.%d' $((us / 1000000)) $((us / 100000 % 10))
+}
+say() {
+	printf '[%6ss] %s\n' "$(elapsed)" "$*"
+}
+die() {
+	echo "run.sh: error: $*" >&2
+	exit 1
+}
+
+# ------------------------------------------------------------ processes
+# Every process we start is recorded here and stopped by its PID.
+pids=()
+names=()
+wd=""
+current="" # the measurement running now
+
+alive() {
+	local state
+	state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) ||
+		return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+stop_pid() {
+	local pid=$1 i kids
+	alive "$pid" || return 0
+	# nginx workers are children of the master: remember them first.
+	kids=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	for k in $kids; do
+		for ((i = 0; i < 20; i++)); do
+			alive "$k" || break
+			sleep 0.1
+		done
+		alive "$k" && kill -KILL "$k" 2>/dev/null
+	done
+	return 0
+}
+
+cleanup() {
+	local i
+	trap - EXIT INT TERM
+	[ -n "$current" ] && stop_pid "$current"
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		stop_pid "${pids[$i]}"
+	done
+	wait 2>/dev/null
+	if [ -n "$wd" ] && [ -d "$wd" ]; then
+		rm -rf "$wd"
+	fi
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT
+trap 'echo "run.sh: terminated" >&2; exit 143' TERM
+
+# started NAME PID: remember a background process.
+started() {
+	names+=("$1")
+	pids+=("$2")
+}
+
+# measure CMD...: run one measurement in the background and wait for it,
+# so that a signal reaches our trap at once instead of after the command.
+measure() {
+	local rc
+	"$@" &
+	current=$!
+	wait "$current"
+	rc=$?
+	current=""
+	return "$rc"
+}
+
+# show_log NAME FILE: the end of a component's log, for error messages.
+show_log() {
+	echo "---- $1 ($2) ----" >&2
+	tail -n 20 "$2" >&2 2>/dev/null
+	echo "----" >&2
+}
+
+# wait_http NAME PID LOG URL: bounded wait until URL answers 200 while
+# the process stays alive.
+wait_http() {
+	local name=$1 pid=$2 logf=$3 url=$4 i code=""
+	for ((i = 0; i < 100; i++)); do
+		if ! alive "$pid"; then
+			show_log "$name" "$logf"
+			die "$name exited during startup"
+		fi
+		code=$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$url")
+		[ "$code" = 200 ] && return 0
+		sleep 0.1
+	done
+	show_log "$name" "$logf"
+	die "$name did not answer $url within 10 s (last status '$code')"
+}
+
+# ------------------------------------------------------------ prerequisites
+for tool in nginx haproxy wrk mptcpize curl python3; do
+	command -v "$tool" >/dev/null || die "'$tool' not found (see tests/bench/README.md)"
+done
+[ -x "$frontd" ] || die "no mptcp-frontd binary at '$frontd': build it first (make), or pass --frontd PATH"
+[ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] ||
+	die "MPTCP is not enabled (sysctl net.mptcp.enabled=1)"
+python3 - <<'EOF' || die "this kernel cannot create MPTCP sockets"
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262).close()
+EOF
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+# Work directory in /dev/shm: served files, configs, logs, sockets.
+wd=$(mktemp -d /dev/shm/mptcp-bench.XXXXXX) || die "mktemp in /dev/shm failed"
+# nginx workers run as nobody: they must read the files.
+chmod 755 "$wd"
+mkdir -p "$wd/www" "$wd/nginx/tmp" "$wd/nginx-mptcp/tmp" "$wd/haproxy-tcp" \
+	"$wd/haproxy-unix" "$wd/frontd-tcp" "$wd/frontd-unix" "$outdir" ||
+	die "cannot create work directories"
+results="$wd/results.jsonl"
+: >"$results"
+
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+say "mode $mode: work directory $wd; load average $load_start"
+case "$load_start" in
+0.[0-4]*) ;;
+*) say "note: the host is not idle (load average $load_start): other work skews the figures" ;;
+esac
+head -c 1024 /dev/zero | tr '\0' 'x' >"$wd/www/small"
+! wanted bulk || dd if=/dev/zero of="$wd/www/big" bs=1M count="$bulk_mib" status=none ||
+	die "cannot write the $bulk_mib MiB file in /dev/shm"
+chmod -R a+rX "$wd/www"
+bulk_size=$((bulk_mib * 1024 * 1024))
+
+read -r p_direct p_pp p_mdirect p_ftcp p_funix < <(python3 "$bench_py" ports 5) ||
+	die "cannot pick free ports"
+nginx_sock="$wd/nginx/pp.sock"
+
+# render TEMPLATE OUT KEY=VALUE...: fill @KEY@ placeholders.
+render() {
+	local tpl=$1 out=$2 kv expr=()
+	shift 2
+	for kv in "$@"; do
+		expr+=(-e "s|@${kv%%=*}@|${kv#*=}|g")
+	done
+	sed "${expr[@]}" "$tpl" >"$out" || die "cannot write $out"
+}
+
+# ------------------------------------------------------------ nginx
+start_nginx() { # NAME DIR CONF URL [wrapper...]
+	local name=$1 dir=$2 conf=$3 url=$4
+	shift 4
+	nginx -t -q -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stderr.log" 2>&1 || {
+		show_log "$name" "$dir/stderr.log"
+		die "$name: configuration rejected"
+	}
+	"$@" nginx -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stderr.log" 2>&1 &
+	started "$name" $!
+	wait_http "$name" $! "$dir/error.log" "$url"
+}
+
+render "$here/conf/nginx.conf.in" "$wd/nginx/nginx.conf" \
+	DIR="$wd/nginx" WWW="$wd/www" DIRECT_PORT="$p_direct" PP_PORT="$p_pp" \
+	PP_SOCK="$nginx_sock"
+start_nginx nginx "$wd/nginx" "$wd/nginx/nginx.conf" \
+	"http://127.0.0.1:$p_direct/small"
+status_url="http://127.0.0.1:$p_direct/nginx_status"
+
+render "$here/conf/nginx-mptcp.conf.in" "$wd/nginx-mptcp/nginx.conf" \
+	DIR="$wd/nginx-mptcp" WWW="$wd/www" PORT="$p_mdirect"
+start_nginx nginx-mptcp "$wd/nginx-mptcp" "$wd/nginx-mptcp/nginx.conf" \
+	"http://127.0.0.1:$p_mdirect/small" mptcpize run
+say "nginx ready: direct 127.0.0.1:$p_direct, PROXY 127.0.0.1:$p_pp and $nginx_sock; nginx under mptcpize 127.0.0.1:$p_mdirect"
+
+# ------------------------------------------------------------ HAProxy
+# One instance per backend type, so that each one's CPU time and memory
+# belong to one scenario.
+declare -A port pid_of
+start_haproxy() { # SCENARIO BACKEND
+	local sc=$1 backend=$2 dir="$wd/$1" i
+	render "$here/conf/haproxy.cfg.in" "$dir/haproxy.cfg" BACKEND="$backend"
+	python3 "$bench_py" mptcp-listen-exec --env BENCH_LISTEN_FD \
+		--portfile "$dir/port" -- haproxy -db -f "$dir/haproxy.cfg" \
+		>"$dir/haproxy.log" 2>&1 &
+	started "$sc" $!
+	pid_of[$sc]=$!
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$dir/port" ] && break
+		alive "${pid_of[$sc]}" || break
+		sleep 0.1
+	done
+	[ -s "$dir/port" ] || { show_log "$sc" "$dir/haproxy.log"; die "$sc: no listening socket"; }
+	port[$sc]=$(cat "$dir/port")
+	wait_http "$sc" "${pid_of[$sc]}" "$dir/haproxy.log" "http://127.0.0.1:${port[$sc]}/small"
+}
+start_haproxy haproxy-tcp "127.0.0.1:$p_pp"
+start_haproxy haproxy-unix "$nginx_sock"
+say "HAProxy ready: tcp backend 127.0.0.1:${port[haproxy-tcp]} (pid ${pid_of[haproxy-tcp]}), unix backend 127.0.0.1:${port[haproxy-unix]} (pid ${pid_of[haproxy-unix]})"
+
+# ------------------------------------------------------------ mptcp-frontd
+start_frontd() { # SCENARIO PORT BACKEND
+	local sc=$1 p=$2 backend=$3 dir="$wd/$1" w
+	# `workers` arrives with issue 3: use it where this build knows it.
+	for w in "workers = auto" ""; do
+		render "$here/conf/frontd.ini.in" "$dir/frontd.ini" \
+			PORT="$p" BACKEND="$backend" WORKERS="$w"
+		"$frontd" -t -c "$dir/frontd.ini" >"$dir/check.log" 2>&1 && break
+	done
+	"$frontd" -t -c "$dir/frontd.ini" >"$dir/check.log" 2>&1 || {
+		show_log "$sc" "$dir/check.log"
+		die "$sc: configuration rejected by $frontd -t"
+	}
+	"$frontd" -f -c "$dir/frontd.ini" >"$dir/frontd.log" 2>&1 &
+	started "$sc" $!
+	pid_of[$sc]=$!
+	port[$sc]=$p
+	wait_http "$sc" "${pid_of[$sc]}" "$dir/frontd.log" "http://127.0.0.1:$p/small"
+}
+start_frontd frontd-tcp "$p_ftcp" "127.0.0.1:$p_pp"
+start_frontd frontd-unix "$p_funix" "unix:$nginx_sock"
+frontd_workers=$(grep -c '^workers' "$wd/frontd-tcp/frontd.ini")
+say "mptcp-frontd ready: tcp backend 127.0.0.1:$p_ftcp (pid ${pid_of[frontd-tcp]}), unix backend 127.0.0.1:$p_funix (pid ${pid_of[frontd-unix]})$([ "$frontd_workers" = 1 ] && echo ', workers = auto')"
+
+port[direct]=$p_direct
+port[direct-mptcp]=$p_mdirect
+# haproxy and frontd alternate so that each pair runs close in time.
+scenarios=(direct direct-mptcp haproxy-tcp frontd-tcp haproxy-unix frontd-unix)
+proxies=(haproxy-tcp frontd-tcp haproxy-unix frontd-unix)
+mptcp_flag() { [ "$1" = direct ] || echo --mptcp; }
+
+if [ "$serve" = 1 ]; then
+	# Everything up, nothing measured: for perf, strace or a manual wrk.
+	for sc in "${scenarios[@]}"; do
+		printf '  %-13s http://127.0.0.1:%s/small  /big%s\n' "$sc" \
+			"${port[$sc]}" "${pid_of[$sc]:+  pid ${pid_of[$sc]}}"
+	done
+	say "serving for up to an hour; stop with Ctrl-C"
+	for ((i = 0; i < 3600; i++)); do
+		sleep 1
+	done
+	exit 0
+fi
+
+failed=0
+# Memory first, on freshly started proxies: after the load phases their
+# allocators hold freed memory that idle connections would reuse, which
+# would hide the real cost of an idle connection.
+wanted memory && say "memory: idle MPTCP connections held (${idle_counts/,/ then })"
+for sc in "${proxies[@]}"; do
+	wanted memory || break
+	measure python3 "$bench_py" idle --scenario "$sc" \
+		--addr "127.0.0.1:${port[$sc]}" --pid "${pid_of[$sc]}" \
+		--status "$status_url" --counts "$idle_counts" --out "$results" ||
+		failed=1
+done
+
+for kind in keepalive close; do
+	wanted "$kind" || continue
+	say "$kind: wrk -t2 -c50 -d${duration}s --latency$([ $kind = close ] && echo " -H 'Connection: close'")"
+	for sc in "${scenarios[@]}"; do
+		# shellcheck disable=SC2046
+		measure python3 "$bench_py" wrk --scenario "$sc" --kind "$kind" \
+			--url "http://127.0.0.1:${port[$sc]}/small" \
+			--duration "$duration" --out "$results" $(mptcp_flag "$sc") ||
+			failed=1
+		sleep 1
+	done
+done
+
+wanted bulk && say "bulk: $bulk_mib MiB download with curl, $bulk_runs run(s) each"
+for sc in "${scenarios[@]}"; do
+	wanted bulk || break
+	# shellcheck disable=SC2046
+	measure python3 "$bench_py" bulk --scenario "$sc" \
+		--url "http://127.0.0.1:${port[$sc]}/big" --size "$bulk_size" \
+		--runs "$bulk_runs" --pid "${pid_of[$sc]:-0}" --out "$results" \
+		$(mptcp_flag "$sc") || failed=1
+done
+
+for i in "${!pids[@]}"; do
+	if ! alive "${pids[$i]}"; then
+		echo "run.sh: ${names[$i]} (pid ${pids[$i]}) died during the run" >&2
+		failed=1
+	fi
+done
+
+versions=$(
+	printf '"%s", ' "$(nginx -v 2>&1 | sed 's/.*version: //')" \
+		"$(haproxy -v | head -n 1 | awk '{ print "HAProxy " $3 }')" \
+		"$(wrk --version 2>&1 | head -n 1 | awk '{ print $1 " " $2 }')" \
+		"mptcp-frontd $("$frontd" -V 2>&1 | head -n 1 | awk '{ print $NF }')"
+)
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+meta=$(printf '{"mode": "%s", "loadavg_start": %s, "loadavg_end": %s, "date": "%s", "duration": %s, "bulk_mib": %s, "bulk_runs": %s, "idle_counts": [%s], "frontd_workers_auto": %s, "versions": [%s]}' \
+	"$mode" "$load_start" "$load_end" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$duration" "$bulk_mib" \
+	"$bulk_runs" "$idle_counts" "$([ "$frontd_workers" = 1 ] && echo true || echo false)" \
+	"${versions%, }")
+
+say "measurements done in $(elapsed) s"
+echo
+python3 "$bench_py" report --results "$results" --meta "$meta" \
+	--md "$outdir/last.md" ${json:+--json "$json"} || failed=1
+echo "results written to $outdir/last.md${json:+ and $json}"
+exit "$failed"
