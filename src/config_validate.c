@@ -13,6 +13,15 @@ static char *listener_label(const struct listener_cfg *l)
 	return cfg_str_printf("[listener:%s]", l->name);
 }
 
+/* Port 0 is never "the same port": each port-0 bind gets an ephemeral
+ * port of its own, so it shares a port with nothing. */
+static bool same_port(const struct addr *a, const struct addr *b)
+{
+	return addr_port(a) != 0 && addr_port(a) == addr_port(b);
+}
+
+/* Unless the listener says, an IPv6 bind is dual-stack, or v6-only when
+ * the same listener binds IPv4 on its port (so that both can be bound). */
 static void resolve_v6only(struct listener_cfg *l)
 {
 	size_t i, j;
@@ -29,7 +38,7 @@ static void resolve_v6only(struct listener_cfg *l)
 		}
 		for (j = 0; j < l->nbinds; j++) {
 			if (l->binds[j].addr.ss.ss_family == AF_INET &&
-			    addr_port(&l->binds[j].addr) == addr_port(&b->addr))
+			    same_port(&l->binds[j].addr, &b->addr))
 				b->v6only = 1;
 		}
 	}
@@ -44,8 +53,7 @@ static enum overlap bind_overlap(const struct bind_cfg *x,
 {
 	int fx = x->addr.ss.ss_family, fy = y->addr.ss.ss_family;
 
-	if (addr_port(&x->addr) != addr_port(&y->addr) ||
-	    addr_port(&x->addr) == 0)
+	if (!same_port(&x->addr, &y->addr))
 		return OV_NONE;
 	if (fx == fy) {
 		if (addr_equal(&x->addr, &y->addr))
@@ -62,9 +70,9 @@ static enum overlap bind_overlap(const struct bind_cfg *x,
 	return OV_NONE;
 }
 
-/* Report y, the later of two overlapping binds (xl, yl: their listeners). */
 #define BIND_ERR(...) cfg_err_add(p, y->line, ylabel, "bind", __VA_ARGS__)
 
+/* Report y, the later of two overlapping binds (xl, yl: their listeners). */
 static void report_overlap(struct parser *p, enum overlap ov,
                            const struct listener_cfg *xl,
                            const struct bind_cfg *x,

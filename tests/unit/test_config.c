@@ -464,17 +464,51 @@ START_TEST(v6only_listener_allows_ipv4_elsewhere)
 }
 END_TEST
 
+/* Each port-0 bind gets an ephemeral port of its own, so port 0 is never
+ * "the same port": [::]:0 stays dual-stack beside 0.0.0.0:0. */
+START_TEST(port_zero_is_never_the_same_port)
+{
+	struct config *cfg = load_binds("127.0.0.1:0, [::]:0", NULL);
+
+	ck_assert_int_eq(cfg->listeners[0].binds[1].v6only, 0);
+	config_free(cfg);
+	cfg = load_binds("[::]:0, 0.0.0.0:0, [::1]:0", NULL);
+	ck_assert_int_eq(cfg->listeners[0].binds[0].v6only, 0);
+	ck_assert_int_eq(cfg->listeners[0].binds[2].v6only, 0);
+	config_free(cfg);
+	/* ... while a real port shared with IPv4 still makes it v6-only */
+	cfg = load_binds("0.0.0.0:0, [::]:0, 0.0.0.0:8000, [::]:8000", NULL);
+	ck_assert_int_eq(cfg->listeners[0].binds[1].v6only, 0);
+	ck_assert_int_eq(cfg->listeners[0].binds[3].v6only, 1);
+	config_free(cfg);
+	/* and an explicit v6only still wins */
+	cfg = load_binds("127.0.0.1:0, [::]:0", "on");
+	ck_assert_int_eq(cfg->listeners[0].binds[1].v6only, 1);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(port_zero_binds_never_conflict)
 {
 	struct config *cfg = load_ok("[listener:a]\n"
-	                             "bind = 127.0.0.1:0, 0.0.0.0:0, [::]:0\n"
+	                             "bind = 127.0.0.1:0, 0.0.0.0:0, [::]:0, "
+	                             "127.0.0.1:0, [::]:0\n"
 	                             "backend = 127.0.0.1:1\n"
 	                             "[listener:b]\n"
-	                             "bind = 127.0.0.1:0\n"
+	                             "bind = 127.0.0.1:0, 0.0.0.0:0, [::1]:0\n"
+	                             "backend = 127.0.0.1:1\n"
+	                             "[listener:c]\n"
+	                             "bind = [::]:0, 0.0.0.0:0\n"
+	                             "v6only = off\n"
 	                             "backend = 127.0.0.1:1\n");
+	size_t i;
 
-	ck_assert_uint_eq(cfg->listeners[0].nbinds, 3);
-	ck_assert_int_eq(cfg->listeners[0].binds[2].v6only, 1);
+	ck_assert_uint_eq(cfg->listeners[0].nbinds, 5);
+	/* dual-stack [::]:0 beside IPv4 port-0 binds, here and elsewhere */
+	ck_assert_int_eq(cfg->listeners[0].binds[2].v6only, 0);
+	ck_assert_int_eq(cfg->listeners[0].binds[4].v6only, 0);
+	for (i = 0; i < cfg->listeners[2].nbinds; i++)
+		ck_assert_int_eq(cfg->listeners[2].binds[i].v6only, 0);
 	config_free(cfg);
 }
 END_TEST
@@ -1265,6 +1299,7 @@ static Suite *make_suite(void)
 	ADD(s, dual_stack_kept_when_ipv4_on_other_port);
 	ADD(s, explicit_v6only_overrides);
 	ADD(s, v6only_listener_allows_ipv4_elsewhere);
+	ADD(s, port_zero_is_never_the_same_port);
 	ADD(s, port_zero_binds_never_conflict);
 	ADD(s, listener_names_allowed);
 	ADD(s, longest_line_is_not_truncated);
