@@ -16,7 +16,9 @@ start_nginx stream.conf || bail "nginx (stream) did not start"
 echo_back() {
 	local name=$1 host=$2 port=$3 desc=$4 rc cl
 	shift 4
-	client "$name" "$@" "$host" "$port" read --lines 1
+	# Read to EOF: nginx closes after its reply, and so must the daemon
+	# before this client closes (so the access log's end reason is fixed).
+	client "$name" "$@" "$host" "$port" read
 	rc=$?
 	cl=$(client_report "$name" local)
 	if [ "$rc" -ne 0 ] || [ -z "$cl" ]; then
