@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mptcp_check.h"
 #include "relay.h"
 #include "server.h"
 
@@ -23,11 +24,14 @@
 #define EX_CONFIG_ 78
 
 static const char usage_line[] =
-	"usage: mptcp-frontd [-c FILE] [-t] [-f] [-l LEVEL] [-V] [-h]";
+	"usage: mptcp-frontd [-c FILE] [-t] [-f] [-l LEVEL] [--check] [-V] [-h]";
+
+enum { OPT_CHECK = 256 };       /* long-only options */
 
 struct options {
 	const char *config_path;
 	int test_only;
+	int check;              /* --check: diagnose the host, no config */
 	int foreground;
 	int log_level;          /* -1: from the configuration */
 };
@@ -42,6 +46,8 @@ static void print_help(void)
 	       "  -f, --foreground      do not detach (default under systemd and\n"
 	       "                        as PID 1 in a container)\n"
 	       "  -l, --log-level LEVEL error, warn, info or debug\n"
+	       "      --check           diagnose this host's MPTCP set-up and exit\n"
+	       "                        (0: it can serve MPTCP, 1: it cannot)\n"
 	       "  -V, --version         print the version and exit\n"
 	       "  -h, --help            print this help and exit\n\n"
 	       "See mptcp-frontd(8) and mptcp-frontd.ini(5).\n",
@@ -63,6 +69,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "test", no_argument, NULL, 't' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -88,6 +95,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (o->log_level < 0)
 				return usage_error("bad log level (expected error, "
 				                   "warn, info or debug):", optarg);
+			break;
+		case OPT_CHECK:
+			o->check = 1;
 			break;
 		case 'V':
 			printf("mptcp-frontd %s\n", PACKAGE_VERSION);
@@ -244,6 +254,8 @@ int main(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	if (o.check)
+		return mptcp_check_run(stdout);
 	if (config_load(o.config_path, &cfg, &errs) < 0) {
 		rc = print_errors(&errs);
 		config_errors_free(&errs);

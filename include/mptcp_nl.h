@@ -1,0 +1,107 @@
+/* A small generic netlink client for the kernel's MPTCP path manager
+ * ("mptcp_pm" family): the limits and the endpoints that `ip mptcp limits`
+ * and `ip mptcp endpoint` show, for `mptcp-frontd --check`.
+ *
+ * The decoders are pure functions over byte buffers (no alignment assumed,
+ * every length checked) so the unit tests feed them hand-made replies;
+ * mptcp_nl_query() is the only part that talks to the kernel. */
+#ifndef FRONTD_MPTCP_NL_H
+#define FRONTD_MPTCP_NL_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Values fixed by the kernel ABI (uapi linux/mptcp.h, linux/mptcp_pm.h);
+ * ours, so the build does not depend on how new the installed header is.
+ * mptcp_nl.c checks them against the header when there is one. */
+#define MPTCP_NL_FAMILY_NAME "mptcp_pm"
+#define MPTCP_NL_VERSION 1
+enum {
+	MPTCP_NL_CMD_GET_ADDR = 3,
+	MPTCP_NL_CMD_GET_LIMITS = 6,
+};
+enum {
+	MPTCP_NL_ATTR_ADDR = 1,         /* nested endpoint */
+	MPTCP_NL_ATTR_RCV_ADD_ADDRS = 2, /* u32: add_addr_accepted limit */
+	MPTCP_NL_ATTR_SUBFLOWS = 3,     /* u32: subflow limit */
+};
+enum {
+	MPTCP_NL_ADDR_FAMILY = 1,       /* u16 */
+	MPTCP_NL_ADDR_ID = 2,           /* u8 */
+	MPTCP_NL_ADDR_ADDR4 = 3,        /* struct in_addr */
+	MPTCP_NL_ADDR_ADDR6 = 4,        /* struct in6_addr */
+	MPTCP_NL_ADDR_PORT = 5,         /* u16, host byte order */
+	MPTCP_NL_ADDR_FLAGS = 6,        /* u32 */
+	MPTCP_NL_ADDR_IF_IDX = 7,       /* s32 */
+};
+#define MPTCP_NL_FLAG_SIGNAL (1u << 0)
+#define MPTCP_NL_FLAG_SUBFLOW (1u << 1)
+#define MPTCP_NL_FLAG_BACKUP (1u << 2)
+#define MPTCP_NL_FLAG_FULLMESH (1u << 3)
+#define MPTCP_NL_FLAG_IMPLICIT (1u << 4)
+
+/* Endpoints kept for the report; the kernel allows more, rarely used. */
+#define MPTCP_NL_MAX_ENDPOINTS 64
+
+struct mptcp_nl_limits {
+	uint32_t subflows;
+	uint32_t add_addr_accepted;
+	int have_subflows;              /* the kernel sent the attribute */
+	int have_add_addr_accepted;
+};
+
+struct mptcp_nl_endpoint {
+	int family;                     /* AF_INET, AF_INET6 or 0 (none sent) */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint8_t id;
+	uint16_t port;                  /* 0: none */
+	uint32_t flags;                 /* MPTCP_NL_FLAG_* */
+	int32_t ifindex;                /* 0: none */
+	char ifname[IF_NAMESIZE];       /* "" unless resolved by the caller */
+};
+
+/* What mptcp_nl_query() found.  Each *_err is 0 when that part was read,
+ * or the errno that stopped it (ENOENT: no "mptcp_pm" family, i.e. no
+ * MPTCP in this kernel; EPERM: not allowed; EBADMSG: malformed reply). */
+struct mptcp_nl_state {
+	int limits_err;
+	struct mptcp_nl_limits limits;
+	int endpoints_err;
+	size_t n_endpoints;             /* kept in ep[] */
+	size_t n_dropped;               /* beyond MPTCP_NL_MAX_ENDPOINTS */
+	struct mptcp_nl_endpoint ep[MPTCP_NL_MAX_ENDPOINTS];
+};
+
+/* Called for each generic netlink message of the expected family: attrs
+ * points after the genetlink header.  Returns 0, or -errno to stop. */
+typedef int (*mptcp_nl_msg_fn)(const void *attrs, size_t len, void *arg);
+
+/* Walk one datagram received from the kernel.  Messages whose sequence
+ * number is not seq are ignored (stale replies).  Returns 1 when the reply
+ * is complete (NLMSG_DONE, or the acknowledgement), 0 when more datagrams
+ * follow, or -errno: the kernel's error, the callback's, or -EBADMSG when a
+ * length does not add up. */
+int mptcp_nl_walk(const void *buf, size_t len, uint32_t seq, uint16_t type,
+                  mptcp_nl_msg_fn fn, void *arg);
+
+/* Attribute decoders over the area after the genetlink header.  Unknown
+ * attributes are skipped; a known one with the wrong size, or an attribute
+ * running past len, gives -EBADMSG. */
+int mptcp_nl_parse_family_id(const void *attrs, size_t len, uint16_t *id);
+int mptcp_nl_parse_limits(const void *attrs, size_t len,
+                          struct mptcp_nl_limits *out);
+/* One GET_ADDR reply: the MPTCP_NL_ATTR_ADDR nest.  -ENOENT without one. */
+int mptcp_nl_parse_endpoint(const void *attrs, size_t len,
+                            struct mptcp_nl_endpoint *out);
+
+/* Ask the kernel (current network namespace).  Never fails as a whole:
+ * what could not be read is said in st->limits_err / st->endpoints_err.
+ * ifname is left empty (the caller resolves it). */
+void mptcp_nl_query(struct mptcp_nl_state *st);
+
+#endif

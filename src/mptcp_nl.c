@@ -1,0 +1,394 @@
+/* Generic netlink client for the MPTCP path manager, on a raw
+ * NETLINK_GENERIC socket: resolve the "mptcp_pm" family id, then ask for
+ * the limits (GET_LIMITS) and dump the endpoints (GET_ADDR).
+ *
+ * Nothing received is trusted: headers are copied out (no alignment is
+ * assumed), every message and attribute length is checked against what is
+ * left of the datagram, and fixed-size attributes must have their size. */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "mptcp_nl.h"
+
+#ifdef HAVE_LINUX_MPTCP_H
+#include <linux/mptcp.h>
+/* Our ABI constants must agree with the installed header's. */
+#define SAME(ours, theirs) _Static_assert((int)(ours) == (int)(theirs), #theirs)
+SAME(MPTCP_NL_CMD_GET_ADDR, MPTCP_PM_CMD_GET_ADDR);
+SAME(MPTCP_NL_CMD_GET_LIMITS, MPTCP_PM_CMD_GET_LIMITS);
+SAME(MPTCP_NL_ATTR_ADDR, MPTCP_PM_ATTR_ADDR);
+SAME(MPTCP_NL_ATTR_RCV_ADD_ADDRS, MPTCP_PM_ATTR_RCV_ADD_ADDRS);
+SAME(MPTCP_NL_ATTR_SUBFLOWS, MPTCP_PM_ATTR_SUBFLOWS);
+SAME(MPTCP_NL_ADDR_FAMILY, MPTCP_PM_ADDR_ATTR_FAMILY);
+SAME(MPTCP_NL_ADDR_IF_IDX, MPTCP_PM_ADDR_ATTR_IF_IDX);
+SAME(MPTCP_NL_FLAG_SIGNAL, MPTCP_PM_ADDR_FLAG_SIGNAL);
+SAME(MPTCP_NL_FLAG_BACKUP, MPTCP_PM_ADDR_FLAG_BACKUP);
+#undef SAME
+#endif
+
+#define NL_BUF_SIZE 32768       /* the most the kernel puts in one dump datagram */
+#define NL_TIMEOUT_S 2          /* the kernel answers at once or not at all */
+
+/* ---------------------------------------------------------------- decoding */
+
+struct nl_attr {
+	uint16_t type;
+	const unsigned char *data;
+	size_t len;
+};
+
+/* The next attribute of the area [*p, *p + *left).  Returns 1 with *a
+ * filled, 0 at the end, or -EBADMSG. */
+static int attr_next(const unsigned char **p, size_t *left, struct nl_attr *a)
+{
+	struct nlattr h;
+	size_t step;
+
+	if (*left == 0)
+		return 0;
+	if (*left < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, *p, sizeof(h));
+	if (h.nla_len < NLA_HDRLEN || h.nla_len > *left)
+		return -EBADMSG;
+	a->type = h.nla_type & NLA_TYPE_MASK;
+	a->data = *p + NLA_HDRLEN;
+	a->len = h.nla_len - NLA_HDRLEN;
+	/* The last attribute's padding may be missing. */
+	step = NLA_ALIGN(h.nla_len);
+	if (step > *left)
+		step = *left;
+	*p += step;
+	*left -= step;
+	return 1;
+}
+
+/* Copy a fixed-size attribute value; -EBADMSG when the size differs. */
+static int attr_copy(const struct nl_attr *a, void *out, size_t size)
+{
+	if (a->len != size)
+		return -EBADMSG;
+	memcpy(out, a->data, size);
+	return 0;
+}
+
+int mptcp_nl_parse_family_id(const void *attrs, size_t len, uint16_t *id)
+{
+	const unsigned char *p = attrs;
+	struct nl_attr a;
+	int rc, found = 0;
+
+	while ((rc = attr_next(&p, &len, &a)) > 0) {
+		if (a.type != CTRL_ATTR_FAMILY_ID)
+			continue;
+		if (attr_copy(&a, id, sizeof(*id)) < 0)
+			return -EBADMSG;
+		found = 1;
+	}
+	if (rc < 0)
+		return rc;
+	return found ? 0 : -ENOENT;
+}
+
+int mptcp_nl_parse_limits(const void *attrs, size_t len,
+                          struct mptcp_nl_limits *out)
+{
+	const unsigned char *p = attrs;
+	struct nl_attr a;
+	int rc;
+
+	while ((rc = attr_next(&p, &len, &a)) > 0) {
+		if (a.type == MPTCP_NL_ATTR_SUBFLOWS) {
+			if (attr_copy(&a, &out->subflows, 4) < 0)
+				return -EBADMSG;
+			out->have_subflows = 1;
+		} else if (a.type == MPTCP_NL_ATTR_RCV_ADD_ADDRS) {
+			if (attr_copy(&a, &out->add_addr_accepted, 4) < 0)
+				return -EBADMSG;
+			out->have_add_addr_accepted = 1;
+		}
+	}
+	return rc;
+}
+
+/* The attributes inside the MPTCP_NL_ATTR_ADDR nest. */
+static int parse_addr_nest(const unsigned char *p, size_t len,
+                           struct mptcp_nl_endpoint *ep)
+{
+	struct nl_attr a;
+	uint16_t family = 0;
+	int rc, have4 = 0, have6 = 0;
+
+	while ((rc = attr_next(&p, &len, &a)) > 0) {
+		switch (a.type) {
+		case MPTCP_NL_ADDR_FAMILY:
+			rc = attr_copy(&a, &family, 2);
+			break;
+		case MPTCP_NL_ADDR_ID:
+			rc = attr_copy(&a, &ep->id, 1);
+			break;
+		case MPTCP_NL_ADDR_ADDR4:
+			rc = attr_copy(&a, &ep->addr.v4, 4);
+			have4 = 1;
+			break;
+		case MPTCP_NL_ADDR_ADDR6:
+			rc = attr_copy(&a, &ep->addr.v6, 16);
+			have6 = 1;
+			break;
+		case MPTCP_NL_ADDR_PORT:
+			rc = attr_copy(&a, &ep->port, 2);
+			break;
+		case MPTCP_NL_ADDR_FLAGS:
+			rc = attr_copy(&a, &ep->flags, 4);
+			break;
+		case MPTCP_NL_ADDR_IF_IDX:
+			rc = attr_copy(&a, &ep->ifindex, 4);
+			break;
+		default:
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (rc < 0 || have4 + have6 > 1)
+		return -EBADMSG;
+	if (family == 0)
+		family = have4 ? AF_INET : have6 ? AF_INET6 : 0;
+	/* An address must match the family it is sent with. */
+	if ((family == AF_INET && !have4) || (family == AF_INET6 && !have6) ||
+	    (have4 && family != AF_INET) || (have6 && family != AF_INET6))
+		return -EBADMSG;
+	ep->family = family;
+	return 0;
+}
+
+int mptcp_nl_parse_endpoint(const void *attrs, size_t len,
+                            struct mptcp_nl_endpoint *out)
+{
+	const unsigned char *p = attrs;
+	struct nl_attr a;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	while ((rc = attr_next(&p, &len, &a)) > 0)
+		if (a.type == MPTCP_NL_ATTR_ADDR)
+			return parse_addr_nest(a.data, a.len, out);
+	return rc < 0 ? rc : -ENOENT;
+}
+
+/* One message of a reply: see mptcp_nl_walk(). */
+static int walk_one(const struct nlmsghdr *h, const unsigned char *payload,
+                    size_t len, uint16_t type, mptcp_nl_msg_fn fn, void *arg)
+{
+	int err = 0;
+
+	switch (h->nlmsg_type) {
+	case NLMSG_ERROR:
+		/* struct nlmsgerr starts with the error; 0 is the ack. */
+		if (len < sizeof(err))
+			return -EBADMSG;
+		memcpy(&err, payload, sizeof(err));
+		return err == 0 ? 1 : err < 0 ? err : -EBADMSG;
+	case NLMSG_DONE:
+		/* A dump's end may carry its error. */
+		if (len >= sizeof(err))
+			memcpy(&err, payload, sizeof(err));
+		return err < 0 ? err : 1;
+	default:
+		if (h->nlmsg_type != type)
+			return 0;
+		if (len < GENL_HDRLEN)
+			return -EBADMSG;
+		err = fn(payload + GENL_HDRLEN, len - GENL_HDRLEN, arg);
+		return err < 0 ? err : 0;
+	}
+}
+
+int mptcp_nl_walk(const void *buf, size_t len, uint32_t seq, uint16_t type,
+                  mptcp_nl_msg_fn fn, void *arg)
+{
+	const unsigned char *p = buf;
+	struct nlmsghdr h;
+	int rc;
+
+	while (len > 0) {
+		size_t step;
+
+		if (len < sizeof(h))
+			return -EBADMSG;
+		memcpy(&h, p, sizeof(h));
+		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > len)
+			return -EBADMSG;
+		if (h.nlmsg_seq == seq) {
+			rc = walk_one(&h, p + NLMSG_HDRLEN,
+			              h.nlmsg_len - NLMSG_HDRLEN, type, fn, arg);
+			if (rc != 0)
+				return rc;
+		}
+		step = NLMSG_ALIGN(h.nlmsg_len);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+/* Send one request: the genetlink header and at most one string attribute
+ * (attr, str).  Returns 0 or -errno. */
+static int nl_send(int fd, uint32_t seq, uint16_t type, uint16_t flags,
+                   uint8_t cmd, uint8_t version, uint16_t attr,
+                   const char *str)
+{
+	union {
+		struct nlmsghdr h;
+		unsigned char b[NLMSG_HDRLEN + GENL_HDRLEN + 64];
+	} req;
+	struct genlmsghdr g = { .cmd = cmd, .version = version };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
+	ssize_t n;
+
+	memset(&req, 0, sizeof(req));
+	memcpy(req.b + NLMSG_HDRLEN, &g, sizeof(g));
+	if (str != NULL) {
+		struct nlattr na = { .nla_type = attr };
+		size_t slen = strlen(str) + 1;
+
+		if (len + NLA_HDRLEN + NLA_ALIGN(slen) > sizeof(req.b))
+			return -EINVAL;
+		na.nla_len = (uint16_t)(NLA_HDRLEN + slen);
+		memcpy(req.b + len, &na, sizeof(na));
+		memcpy(req.b + len + NLA_HDRLEN, str, slen);
+		len += NLA_ALIGN(na.nla_len);
+	}
+	req.h.nlmsg_len = (uint32_t)len;
+	req.h.nlmsg_type = type;
+	req.h.nlmsg_flags = flags;
+	req.h.nlmsg_seq = seq;
+	n = sendto(fd, req.b, len, 0, (struct sockaddr *)&kernel,
+	           sizeof(kernel));
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Send a request and feed every datagram of the reply to fn until the
+ * kernel says it is complete.  Returns 0 or -errno. */
+static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
+                       uint8_t cmd, uint8_t version, uint16_t attr,
+                       const char *str, mptcp_nl_msg_fn fn, void *arg)
+{
+	union {
+		struct nlmsghdr h;
+		unsigned char b[NL_BUF_SIZE];
+	} buf;
+	int rc = nl_send(fd, seq, type, flags, cmd, version, attr, str);
+
+	/* Bounded: a reply longer than this many datagrams is not ours. */
+	for (int i = 0; rc == 0 && i < 1024; i++) {
+		struct sockaddr_nl from;
+		struct iovec iov = { buf.b, sizeof(buf.b) };
+		struct msghdr m = {
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(fd, &m, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK
+			               ? -ETIMEDOUT
+			               : -errno;
+		}
+		if (m.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		if (m.msg_namelen < sizeof(from) || from.nl_pid != 0)
+			continue;       /* not from the kernel */
+		rc = mptcp_nl_walk(buf.b, (size_t)n, seq, type, fn, arg);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	return rc < 0 ? rc : -EOVERFLOW;
+}
+
+static int on_family(const void *attrs, size_t len, void *arg)
+{
+	int rc = mptcp_nl_parse_family_id(attrs, len, arg);
+
+	/* The family exists (else the kernel says ENOENT) but its id is
+	 * missing from the reply. */
+	return rc == -ENOENT ? -EBADMSG : rc;
+}
+
+static int on_limits(const void *attrs, size_t len, void *arg)
+{
+	return mptcp_nl_parse_limits(attrs, len, arg);
+}
+
+static int on_endpoint(const void *attrs, size_t len, void *arg)
+{
+	struct mptcp_nl_state *st = arg;
+	struct mptcp_nl_endpoint ep;
+	int rc = mptcp_nl_parse_endpoint(attrs, len, &ep);
+
+	if (rc < 0)
+		return rc;
+	if (st->n_endpoints < MPTCP_NL_MAX_ENDPOINTS)
+		st->ep[st->n_endpoints++] = ep;
+	else
+		st->n_dropped++;
+	return 0;
+}
+
+void mptcp_nl_query(struct mptcp_nl_state *st)
+{
+	struct sockaddr_nl self = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
+	uint16_t family = 0;
+	int fd, rc;
+
+	memset(st, 0, sizeof(*st));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0) {
+		st->limits_err = st->endpoints_err = errno;
+		return;
+	}
+	rc = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    bind(fd, (struct sockaddr *)&self, sizeof(self)) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = nl_transact(fd, 1, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
+		                 CTRL_CMD_GETFAMILY, 1, CTRL_ATTR_FAMILY_NAME,
+		                 MPTCP_NL_FAMILY_NAME, on_family, &family);
+	if (rc == 0 && family == 0)
+		rc = -EBADMSG;  /* acknowledged without an answer */
+	if (rc < 0) {
+		st->limits_err = st->endpoints_err = -rc;
+		close(fd);
+		return;
+	}
+	rc = nl_transact(fd, 2, family, NLM_F_REQUEST | NLM_F_ACK,
+	                 MPTCP_NL_CMD_GET_LIMITS, MPTCP_NL_VERSION, 0, NULL,
+	                 on_limits, &st->limits);
+	st->limits_err = -rc;
+	rc = nl_transact(fd, 3, family, NLM_F_REQUEST | NLM_F_DUMP,
+	                 MPTCP_NL_CMD_GET_ADDR, MPTCP_NL_VERSION, 0, NULL,
+	                 on_endpoint, st);
+	st->endpoints_err = -rc;
+	close(fd);
+}
