@@ -517,3 +517,150 @@ for t in json.loads(sys.stdin.read() or "[]"):
 kv() {
 	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
 }
+
+# ---------------------------------------------------------------- two paths
+
+# Addresses of the two-path topology (documentation ranges only).  Path A
+# is the first path (the "Wi-Fi"), path B the second (the "cellular").
+MP_CLI_A4=192.0.2.1 MP_SRV_A4=192.0.2.2
+MP_CLI_B4=198.51.100.1 MP_SRV_B4=198.51.100.2
+MP_CLI_A6=2001:db8:a::1 MP_SRV_A6=2001:db8:a::2
+MP_CLI_B6=2001:db8:b::1 MP_SRV_B6=2001:db8:b::2
+
+# mp_two_paths: a client namespace (MP_CNS) and a server namespace (MP_SNS)
+# joined by two veth pairs, cli_a <-> srv_a (path A: 192.0.2.0/24 and
+# 2001:db8:a::/64) and cli_b <-> srv_b (path B: 198.51.100.0/24 and
+# 2001:db8:b::/64), each /24 and /64 directly connected so every address
+# pair routes over its own link.  MPTCP is on with the in-kernel path
+# manager and limits of 2 subflows and 2 accepted ADD_ADDRs at both ends;
+# there are no endpoints: each test adds the ones its story needs.  IPv6
+# addresses skip DAD (nodad), which would otherwise keep them tentative,
+# unusable for a second or more.  Returns once all four links are up.
+mp_two_paths() {
+	make_netns MP_CNS || return 1
+	make_netns MP_SNS || return 1
+	local c=$MP_CNS s=$MP_SNS ns i
+	ip -n "$c" link add cli_a type veth peer name srv_a netns "$s" &&
+		ip -n "$c" link add cli_b type veth peer name srv_b netns "$s" &&
+		ip -n "$c" addr add "$MP_CLI_A4/24" dev cli_a &&
+		ip -n "$c" addr add "$MP_CLI_B4/24" dev cli_b &&
+		ip -n "$s" addr add "$MP_SRV_A4/24" dev srv_a &&
+		ip -n "$s" addr add "$MP_SRV_B4/24" dev srv_b &&
+		ip -n "$c" addr add "$MP_CLI_A6/64" dev cli_a nodad &&
+		ip -n "$c" addr add "$MP_CLI_B6/64" dev cli_b nodad &&
+		ip -n "$s" addr add "$MP_SRV_A6/64" dev srv_a nodad &&
+		ip -n "$s" addr add "$MP_SRV_B6/64" dev srv_b nodad || return 1
+	for ns in "$c" "$s"; do
+		ip netns exec "$ns" sysctl -q -w net.mptcp.enabled=1 || return 1
+		# Older kernels have no pm_type; the in-kernel PM is their only one.
+		ip netns exec "$ns" sysctl -q -w net.mptcp.pm_type=0 2>/dev/null
+		ip -n "$ns" mptcp limits set subflow 2 add_addr_accepted 2 ||
+			return 1
+	done
+	ip -n "$c" link set cli_a up && ip -n "$c" link set cli_b up &&
+		ip -n "$s" link set srv_a up && ip -n "$s" link set srv_b up ||
+		return 1
+	# veth reports carrier once both ends are up: a bounded poll for it.
+	for i in $(seq 1 200); do
+		[ "$(ip -n "$c" -br link show up | grep -Ec '^cli_[ab]@.* UP ')" = 2 ] &&
+			[ "$(ip -n "$s" -br link show up | grep -Ec '^srv_[ab]@.* UP ')" = 2 ] &&
+			return 0
+		sleep 0.02
+	done
+	tap_diag "two-path links not up after 4 s" \
+		"$(ip -n "$c" -br link)" "$(ip -n "$s" -br link)"
+	return 1
+}
+
+# mp_shape DEV_NS DEV RATE: a tbf qdisc limiting DEV's egress to RATE
+# (tc syntax, e.g. 40mbit).  The queue is kept short (a few ms at RATE) so
+# both paths keep similar round-trip times and the scheduler sees them as
+# equals; GSO super-packets larger than the burst are segmented by tbf.
+mp_shape() {
+	ip netns exec "$1" tc qdisc replace dev "$2" root tbf rate "$3" \
+		burst 32kb latency 20ms
+}
+
+# mp_tx_bytes NS DEV / mp_rx_bytes NS DEV: the interface's byte counters.
+mp_tx_bytes() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_bytes"
+}
+mp_rx_bytes() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_bytes"
+}
+
+# start_nginx_ns NS TEMPLATE [KEY=VALUE...]: like start_nginx, but nginx
+# runs inside namespace NS (ip netns exec) and its template listens on a
+# unix socket (@DIR@/...) only, so no port has to be found: @DIR@ and
+# @MODULES@ are filled in, with the given pairs.  Sets NGINX_DIR, NGINX_PID.
+start_nginx_ns() {
+	local ns=$1 tmpl=$TESTS_DIR/nginx/$2 rc
+	shift 2
+	_nginx_n=$((_nginx_n + 1))
+	NGINX_DIR=$T/nginx$_nginx_n
+	mkdir -p "$NGINX_DIR/tmp" || return 1
+	render "$tmpl" "$NGINX_DIR/nginx.conf" DIR="$NGINX_DIR" \
+		MODULES="$NGINX_MODULES" "$@" || return 1
+	start_bg "nginx$_nginx_n" ip netns exec "$ns" "$NGINX" -p "$NGINX_DIR/" \
+		-c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
+		-g 'daemon off;'
+	NGINX_PID=$BG_PID
+	wait_for_file_line "$NGINX_DIR/nginx.pid" '^[0-9]+$' 10 "$NGINX_PID"
+	rc=$?
+	[ "$rc" -eq 0 ] && return 0
+	tap_diag "nginx in $ns did not start (status $rc)"
+	tap_diag_file "$NGINX_DIR/error.log" "$T/nginx$_nginx_n.err"
+	return 1
+}
+
+# frontd_stats_addr: where the daemon says it serves /metrics ("ADDR:PORT").
+frontd_stats_addr() {
+	sed -n 's|.*stats: serving /metrics on http://\([^/]*\)/metrics.*|\1|p' \
+		"$FRONTD_LOG" | head -n 1
+}
+
+# metric FILE NAME [LABEL=VALUE...]: the value of the first sample of
+# family member NAME in the Prometheus text FILE whose labels include every
+# LABEL="VALUE" given; empty when there is none.
+metric() {
+	local file=$1 name=$2 rx
+	shift 2
+	rx="^$name([{]|[[:space:]])"
+	awk -v rx="$rx" -v want="$*" '
+		$0 ~ rx {
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++) {
+				split(w[i], p, "=")
+				if (index($0, p[1] "=\"" p[2] "\"") == 0) next
+			}
+			print $NF
+			exit
+		}' "$file"
+}
+
+# wait_for_progress FILE BYTES TIMEOUT_S [PID]: poll until the last line of a
+# client.py --progress FILE ("MS BYTES SUBFLOWS") reports at least BYTES
+# received.  0 when reached, 1 on timeout, 2 when PID exited first.
+wait_for_progress() {
+	_wait_progress_field 2 "$@"
+}
+
+# wait_for_subflows FILE N TIMEOUT_S [PID]: the same, until the client's
+# connection has at least N subflows.
+wait_for_subflows() {
+	_wait_progress_field 3 "$@"
+}
+
+_wait_progress_field() {
+	local field=$1 file=$2 want=$3 timeout=$4 pid=${5:-}
+	local deadline=$(($(now_ms) + timeout * 1000)) got
+	while :; do
+		got=$(tail -n 1 "$file" 2>/dev/null | awk -v f="$field" '{ print $f + 0 }')
+		[ "${got:-0}" -ge "$want" ] && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			return 2
+		fi
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+}

@@ -29,6 +29,20 @@ Modes:
     hold                stay connected until the server closes; report
                         how long that took and whether it was EOF or RST
     connect             connect, then close
+    get PATH            GET PATH (HTTP/1.0) and stream the body without
+                        keeping it: report "status ...", "body N sha256 HEX",
+                        "elapsed-ms N" (request to EOF), "rate-mbit X",
+                        "stall-max-ms N at-byte M" (the longest wait between
+                        two reads that returned data, first byte onwards)
+                        and, with --mptcp, "mptcp-max subflows=N" and a
+                        "subflow LOCAL>REMOTE" line for every subflow seen
+                        (sampled every MiB, MPTCP_SUBFLOW_ADDRS); with
+                        --progress FILE also append "MS BYTES SUBFLOWS"
+                        lines (about every 50 ms) for a script to act on
+                        mid-transfer, with --stalls FILE "MS BYTES GAP_MS"
+                        for each wait of 10 ms or more (MS, the time since
+                        the request, matches --progress); exit 0 on 200
+                        with the whole Content-Length received
 
 Exit codes: 0 success; 1 a check failed (mismatch, fallback under
 --expect-mptcp, non-200, expectation not met, --max exceeded); 2 usage;
@@ -176,6 +190,44 @@ def subflows_total(sock):
     if len(raw) > 80 and raw[80]:
         return raw[80]
     return raw[0] + 1 if raw else 0
+
+
+MPTCP_SUBFLOW_ADDRS = 3
+SS_SIZE = 128           # struct __kernel_sockaddr_storage
+
+
+def _sockaddr_text(raw):
+    fam = struct.unpack_from("=H", raw)[0]
+    port = struct.unpack_from("!H", raw, 2)[0]
+    if fam == socket.AF_INET:
+        return "%s:%d" % (socket.inet_ntop(fam, raw[4:8]), port)
+    if fam == socket.AF_INET6:
+        return "[%s]:%d" % (socket.inet_ntop(fam, raw[8:24]), port)
+    return "family%d" % fam
+
+
+def subflow_addrs(sock, most=8):
+    """The subflows of an MPTCP connection now, as "LOCAL>REMOTE" strings
+    (MPTCP_SUBFLOW_ADDRS: the kernel reads a struct mptcp_subflow_data
+    header from the buffer, which Python's getsockopt cannot pass, hence
+    ctypes).  Empty when the option is unavailable."""
+    import ctypes
+    hdr = struct.pack("=IIII", 16, 0, 0, 2 * SS_SIZE)
+    buf = ctypes.create_string_buffer(hdr, 16 + most * 2 * SS_SIZE)
+    ln = ctypes.c_uint32(len(buf))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.getsockopt(sock.fileno(), SOL_MPTCP, MPTCP_SUBFLOW_ADDRS, buf,
+                       ctypes.byref(ln)) != 0:
+        return []
+    raw = buf.raw
+    num, _, size = struct.unpack_from("=III", raw, 4)
+    out = []
+    for i in range(min(num, most)):
+        off = 16 + i * size
+        out.append("%s>%s" % (_sockaddr_text(raw[off:off + SS_SIZE]),
+                               _sockaddr_text(raw[off + SS_SIZE:
+                                                  off + 2 * SS_SIZE])))
+    return out
 
 
 def read_to_eof(s, h=None, watch=None):
@@ -369,6 +421,78 @@ def mode_connect(s, args):
     s.close()
 
 
+def mode_get(s, args):
+    req = ("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: frontd-test\r\n"
+           "Connection: close\r\n\r\n" % (args.path, args.host_header))
+    start = time.monotonic()
+    s.sendall(req.encode())
+    prog = open(args.progress, "a", buffering=1) if args.progress else None
+    stalls = open(args.stalls, "a", buffering=1) if args.stalls else None
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = s.recv(65536)
+        if not d:
+            raise CheckFailed("no complete HTTP header (%d bytes)" % len(head))
+        head += d
+    head, _, body = head.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    info("status", lines[0])
+    length = None
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        if k.strip().lower() == "content-length":
+            length = int(v.strip())
+    h = hashlib.sha256(body)
+    n = len(body)
+    last = time.monotonic()
+    stall, stall_at = 0.0, 0
+    smax = subflows_total(s) if args.mptcp else 0
+    seen = []           # every subflow seen, in order of appearance
+    next_sample, next_prog = n + MIB, last
+    while True:
+        if prog and last >= next_prog:
+            prog.write("%d %d %d\n" % ((last - start) * 1000, n,
+                                       subflows_total(s)))
+            next_prog = last + 0.05
+        d = s.recv(256 * 1024)
+        now = time.monotonic()
+        if not d:
+            break
+        if now - last > stall:
+            stall, stall_at = now - last, n
+        if stalls and now - last >= 0.01:
+            stalls.write("%d %d %d\n" % ((last - start) * 1000, n,
+                                         (now - last) * 1000))
+        last = now
+        n += len(d)
+        h.update(d)
+        if args.mptcp and n >= next_sample:
+            smax = max(smax, subflows_total(s))
+            for sf in subflow_addrs(s):
+                if sf not in seen:
+                    seen.append(sf)
+            next_sample = n + MIB
+    elapsed = time.monotonic() - start
+    if prog:
+        prog.write("%d %d %d\n" % (elapsed * 1000, n, subflows_total(s)))
+        prog.close()
+    if stalls:
+        stalls.close()
+    info("body", "%d sha256 %s" % (n, h.hexdigest()))
+    info("elapsed-ms", "%d" % (elapsed * 1000))
+    info("rate-mbit", "%.1f" % (n * 8 / elapsed / 1e6 if elapsed else 0))
+    info("stall-max-ms", "%d at-byte %d" % (stall * 1000, stall_at))
+    if args.mptcp:
+        info("mptcp-max", "subflows=%d" % smax)
+        for sf in seen:
+            info("subflow", sf)
+    parts = lines[0].split()
+    if len(parts) < 2 or parts[1] != "200":
+        raise CheckFailed("HTTP status is not 200")
+    if length is not None and n != length:
+        raise CheckFailed("body has %d bytes, Content-Length %d" % (n, length))
+
+
 def main():
     ap = argparse.ArgumentParser(
         description="MPTCP/TCP test client for mptcp-frontd.",
@@ -418,6 +542,14 @@ def main():
     p.add_argument("--max", type=float, default=10.0,
                    help="fail if still open after this many seconds")
     sub.add_parser("connect")
+    p = sub.add_parser("get")
+    p.add_argument("path")
+    p.add_argument("--host-header", default="localhost")
+    p.add_argument("--progress", metavar="FILE",
+                   help="append 'MS BYTES SUBFLOWS' lines while reading")
+    p.add_argument("--stalls", metavar="FILE",
+                   help="append 'MS BYTES GAP_MS' for every wait of 10 ms "
+                        "or more between two reads (MS: when it began)")
     args = ap.parse_args()
     # Either expectation is about an MPTCP socket, so implies --mptcp.
     args.mptcp = args.mptcp or args.expect_mptcp or args.expect_fallback
