@@ -93,7 +93,11 @@ curl_get() {
 
 # ---------------------------------------------------------------- two subflows
 # The client's second path comes from its own endpoint (a phone adding its
-# cellular address); `dev` makes the join leave through cli_b.
+# cellular address).  The in-kernel path manager joins from it to the
+# address the connection started with (192.0.2.2); `dev` binds the join to
+# cli_b, where a route lookup bound to a device with no route for the
+# destination takes it as on-link, and the server answers ARP for any of
+# its addresses: the join really crosses path B (the byte counters below).
 ip -n "$C" mptcp endpoint add "$MP_CLI_B4" dev cli_b subflow ||
 	bail "cannot add the client's path B endpoint"
 a_tx0=$(mp_tx_bytes "$S" srv_a) b_tx0=$(mp_tx_bytes "$S" srv_b)
@@ -129,6 +133,13 @@ tap_is "$acc" 1 "/metrics: accepted_total{listener=web,proto=mptcp} is 1" "$T/me
 tap_is "$le1/$le2/$cnt" 0/1/1 \
 	"/metrics: subflows histogram has the connection in le=2, not le=1" "$T/metrics1"
 tap_is "$max" 2 "/metrics: subflows_max{listener=web} is 2" "$T/metrics1"
+down=$(metric "$T/metrics1" mptcp_frontd_bytes_relayed_total listener=web \
+	direction=backend_to_client)
+active=$(metric "$T/metrics1" mptcp_frontd_connections_active listener=web)
+tap_diag "metrics: bytes backend_to_client=$down, active=$active"
+[ "${down:-0}" -gt $((32 * 1024 * 1024)) ] && [ "$active" = 0 ]
+tap_check $? "/metrics: the 32 MiB are counted as relayed, no connection active" \
+	"$T/metrics1"
 ip -n "$C" mptcp endpoint flush
 
 # ---------------------------------------------------------------- fallback
