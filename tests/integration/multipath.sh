@@ -228,7 +228,7 @@ dual_stack() {
 	*) logged="$want:$port" ;;
 	esac
 	tap_like "$(access_line "$logged")" "listener=web .* proto=mptcp subflows=2 " \
-		"$name: access log: client=$logged proto=mptcp subflows=2" "$ACCESS"
+		"$name: access log: client=$want (first path) proto=mptcp subflows=2" "$ACCESS"
 	tap_like "$(grep -F "pp=$want:$port " "$NGX_LOG")" "remote=$want:$port .*status=200" \
 		"$name: nginx sees the first path's address $want" "$NGX_LOG"
 }
