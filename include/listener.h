@@ -9,6 +9,7 @@
 
 struct event;
 struct event_base;
+struct listener_set;
 struct listener_stats;
 struct session;
 struct worker;
@@ -18,6 +19,9 @@ struct lsock {
 	struct listener *owner;
 	int fd;
 	int is_mptcp;           /* created with IPPROTO_MPTCP */
+	int moved;              /* fd handed to a newer generation's lsock */
+	struct lsock *from;     /* the older lsock whose fd this one took */
+	const struct bind_cfg *conf;    /* what the configuration asked for */
 	struct addr bound;      /* actual address (port 0 resolved) */
 	struct event *ev;
 };
@@ -26,6 +30,7 @@ struct lsock {
  * connections this worker accepted on them. */
 struct listener {
 	struct worker *w;
+	struct listener_set *set;       /* generation it belongs to */
 	const struct listener_cfg *cfg;
 	struct listener_stats *stats;   /* counters shared by all workers */
 	struct lsock *socks;
@@ -36,14 +41,17 @@ struct listener {
 	struct session *lru_head, *lru_tail;
 };
 
-/* Create and bind every socket of `cfg` for worker w.  `first` is worker
- * 0's copy (NULL for worker 0): other workers bind the very addresses it
- * got, so port 0 resolves once.  Returns 0, or -1 after logging (and
- * closing what was opened). */
+/* Create and bind every socket of `cfg` for worker w, or take over the
+ * matching socket (same configured address, v6only and mptcp mode) of the
+ * worker's previous set `old` (may be NULL), which keeps the port open
+ * across a reload.  `first` is worker 0's copy (NULL for worker 0): other
+ * workers bind the very addresses it got, so port 0 resolves once.
+ * Returns 0, or -1 after logging (closing what it opened, giving back
+ * what it took over). */
 int listener_open(struct listener *l, struct worker *w,
-                  const struct listener_cfg *cfg,
+                  struct listener_set *set, const struct listener_cfg *cfg,
                   struct listener_stats *stats,
-                  const struct listener *first);
+                  const struct listener *first, struct listener_set *old);
 
 /* Create the accept events on w's base (not armed yet). */
 int listener_attach(struct listener *l);
@@ -51,8 +59,12 @@ int listener_attach(struct listener *l);
 /* Arm or disarm accepting on all sockets of l. */
 void listener_set_accepting(struct listener *l, int on);
 
-/* Close every listening socket (new connection attempts are refused once
- * every worker's copy is closed). */
+/* Undo listener_open before the set was ever handed to its worker: give
+ * taken-over sockets back to their old lsock, close the new ones. */
+void listener_abandon(struct listener *l);
+
+/* Close every listening socket not handed to a newer generation (new
+ * connection attempts are refused once every worker's copy is closed). */
 void listener_close(struct listener *l);
 
 #endif

@@ -1,7 +1,14 @@
 /* The running daemon: worker threads, each with its own event base and its
  * own SO_REUSEPORT copy of every listening socket, so no lock is taken per
  * connection; connection limits are shared counters reserved before each
- * accept.  The main thread runs worker 0 and handles signals. */
+ * accept.  The main thread runs worker 0, the signals and reloads.
+ *
+ * A loaded configuration is a generation (struct gen).  Each worker holds
+ * one listener set per generation it still serves: the current one, which
+ * accepts, and retired ones, which only keep their established sessions
+ * until they end.  A reload builds a new set per worker (keeping the
+ * listening sockets whose address and MPTCP mode did not change) and hands
+ * it over through worker_send(); the worker swaps it in on its own thread. */
 #ifndef FRONTD_SERVER_H
 #define FRONTD_SERVER_H
 
@@ -17,12 +24,27 @@ struct listener;
 struct server;
 struct stats_http;
 
+struct gen {
+	struct config *cfg;             /* owned */
+	unsigned id;                    /* 1, 2, ...: for the logs */
+	_Atomic unsigned refs;          /* listener sets using it */
+	struct listener_stats **stats;  /* per cfg listener, from the registry */
+};
+
+struct listener_set {
+	struct gen *gen;
+	struct listener *listeners;     /* gen->cfg->nlisteners of them */
+	struct listener_set *next;      /* worker's retired list */
+};
+
 struct worker {
 	struct server *srv;
 	unsigned id;
 	pthread_t thread;
 	struct event_base *base;
-	struct listener *listeners;     /* this worker's copies, cfg order */
+	struct listener_set *cur;       /* accepting */
+	struct listener_set *retired;   /* draining sessions of older gens */
+	_Atomic(struct listener_set *) pending; /* from a reload, not yet in */
 	uint64_t active;                /* sessions owned by this worker */
 	_Atomic uint64_t accepted;      /* for /metrics: every thread serves */
 	int stopping;                   /* told to stop: draining */
@@ -34,23 +56,30 @@ struct worker {
 };
 
 struct server {
-	const struct config *cfg;       /* owned by the caller of server_create */
+	struct gen *gen;                /* current generation (main thread) */
+	struct listener_set **latest;   /* per worker: newest set handed over */
 	struct worker *workers;
 	unsigned nworkers;
-	struct listener_stats *stats;   /* one per cfg->listeners[i] */
-	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
-	_Atomic uint64_t **worker_accepted; /* &workers[i].accepted */
 	_Atomic uint64_t active;        /* open client connections, all workers */
+	_Atomic uint64_t max_connections;
+	_Atomic unsigned swapped;       /* workers running the newest gen */
 	_Atomic int mptcp_refusal_warned;
-	pthread_t main_thread;          /* runs worker 0 and the signals */
-	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
+	struct listener_stats *stats_head;      /* registry, by listener name */
+	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
+	_Atomic uint64_t **worker_accepted;     /* &workers[i].accepted */
+	pthread_t main_thread;          /* runs worker 0, signals, reloads */
+	const char *config_path;        /* for reloads */
+	int log_level_override;         /* -l, or -1 */
+	int stopping;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1, *reload_retry;
 };
 
 typedef void (*server_ready_fn)(void *arg);
 
-/* Bind every listener of cfg once per worker (before any fork: only plain
- * descriptors are created).  Returns NULL after logging the reason. */
-struct server *server_create(const struct config *cfg, unsigned nworkers);
+/* Take ownership of cfg and bind every listener once per worker (before
+ * any fork: only plain descriptors are created).  Returns NULL after
+ * logging the reason (cfg is freed then too). */
+struct server *server_create(struct config *cfg, unsigned nworkers);
 
 /* Start the workers, call ready(arg) once all accept, and run until
  * stopped and drained.  Returns 0 on a clean stop, -1 on error. */
@@ -67,15 +96,20 @@ int server_reserve(struct worker *w, struct listener *l);
  * workers paused at a limit. */
 void server_release(struct worker *w, struct listener *l);
 
-/* Re-evaluate whether w's listeners may accept. */
-void worker_update_accepting(struct worker *w);
+/* Generations: build one (stats looked up by listener name) / drop a ref. */
+struct gen *server_gen_new(struct server *srv, struct config *cfg);
+void server_gen_unref(struct gen *g);
 
-/* Accepting failed for lack of descriptors or memory: pause w for a while
- * instead of spinning on a readable listening socket. */
-void worker_backoff(struct worker *w, int err);
+/* Build worker w's listener set for generation g, reusing matching sockets
+ * of `old` (NULL at start).  Returns NULL after logging. */
+struct listener_set *server_set_new(struct server *srv, struct worker *w,
+                                    struct gen *g, struct listener_set *old);
 
-/* A session of w ended (after server_release). */
-void worker_session_ended(struct worker *w);
+/* (Re)start /metrics per the current generation's `stats` key. */
+int server_stats_start(struct server *srv);
+
+/* Reload the configuration file (SIGHUP).  Returns 0 when applied. */
+int server_reload(struct server *srv);
 
 /* Monotonic milliseconds (coarse clock: cheap enough per event). */
 uint64_t server_now_ms(void);

@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include "addr.h"
 
-struct config;
 struct evbuffer;
 struct event_base;
 
@@ -17,7 +16,13 @@ struct event_base;
 #define STATS_SUBFLOW_BUCKETS 6
 #define STATS_END_REASONS 8     /* enum session_end */
 
+/* One per listener name ever configured: counters survive reloads (and
+ * stay after a listener is removed, as Prometheus counters should).  The
+ * registry is a list only the main thread changes; workers keep pointers
+ * to their entries. */
 struct listener_stats {
+	struct listener_stats *next;
+	char name[40];
 	_Atomic uint64_t active;
 	_Atomic uint64_t accepted_mptcp;
 	_Atomic uint64_t accepted_tcp;
@@ -39,10 +44,15 @@ static inline void stats_add(_Atomic uint64_t *c, uint64_t n)
 void stats_closed(struct listener_stats *st, int end_reason, int is_mptcp,
                   unsigned max_subflows);
 
+/* The registry entry for `name`, created (zeroed) at the end of the list
+ * if missing.  NULL when out of memory. */
+struct listener_stats *stats_lookup(struct listener_stats **head,
+                                    const char *name);
+void stats_free_all(struct listener_stats *head);
+
 /* Append the Prometheus text exposition of every listener's counters.
  * Returns 0, or -1 when the buffer could not grow. */
-int stats_render(struct evbuffer *out, const struct config *cfg,
-                 struct listener_stats *st);
+int stats_render(struct evbuffer *out, struct listener_stats *head);
 
 /* Append the per-worker accepted-connection counters. */
 int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
@@ -54,8 +64,7 @@ int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted
 struct stats_http;
 struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind,
-                                    const struct config *cfg,
-                                    struct listener_stats *st,
+                                    struct listener_stats *const *head,
                                     _Atomic uint64_t *const *worker_accepted,
                                     unsigned nworkers);
 void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */

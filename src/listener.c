@@ -15,6 +15,7 @@
 #include "mptcp.h"
 #include "server.h"
 #include "session.h"
+#include "worker.h"
 
 #define LISTEN_BACKLOG 4096     /* the kernel caps it at net.core.somaxconn */
 #define ACCEPT_BATCH 64         /* accepts per wakeup, for fairness */
@@ -140,13 +141,44 @@ fail:
 	return -1;
 }
 
-int listener_open(struct listener *l, struct worker *w,
-                  const struct listener_cfg *cfg,
-                  struct listener_stats *stats,
-                  const struct listener *first)
+/* The socket of `old` bound as `b` asks, if any: its descriptor moves to
+ * `ls`.  Only the main thread calls this, before the worker that owns
+ * `old` learns of the new set, so `moved` needs no lock. */
+static int take_over(struct lsock *ls, const struct listener_cfg *cfg,
+                     const struct bind_cfg *b, struct listener_set *old,
+                     size_t nold)
 {
+	for (size_t i = 0; old != NULL && i < nold; i++) {
+		struct listener *ol = &old->listeners[i];
+		if (ol->cfg->mptcp != cfg->mptcp)
+			continue;
+		for (size_t j = 0; j < ol->nsocks; j++) {
+			struct lsock *os = &ol->socks[j];
+			if (os->fd < 0 || os->moved ||
+			    os->conf->v6only != b->v6only ||
+			    !addr_equal(&os->conf->addr, &b->addr))
+				continue;
+			ls->fd = os->fd;
+			ls->is_mptcp = os->is_mptcp;
+			ls->bound = os->bound;
+			ls->from = os;
+			os->moved = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int listener_open(struct listener *l, struct worker *w,
+                  struct listener_set *set, const struct listener_cfg *cfg,
+                  struct listener_stats *stats,
+                  const struct listener *first, struct listener_set *old)
+{
+	size_t nold = old ? old->gen->cfg->nlisteners : 0;
+
 	memset(l, 0, sizeof(*l));
 	l->w = w;
+	l->set = set;
 	l->cfg = cfg;
 	l->stats = stats;
 	l->socks = calloc(cfg->nbinds, sizeof(*l->socks));
@@ -158,8 +190,14 @@ int listener_open(struct listener *l, struct worker *w,
 		l->socks[i].fd = -1;
 		const struct addr *at = first ? &first->socks[i].bound
 		                              : &cfg->binds[i].addr;
+		l->socks[i].conf = &cfg->binds[i];
+		if (take_over(&l->socks[i], cfg, &cfg->binds[i], old, nold)) {
+			l->socks[i].owner = l;
+			l->nsocks++;
+			continue;
+		}
 		if (open_one(l, &cfg->binds[i], at, &l->socks[i]) < 0) {
-			listener_close(l);
+			listener_abandon(l);
 			return -1;
 		}
 		l->nsocks++;
@@ -243,6 +281,18 @@ void listener_set_accepting(struct listener *l, int on)
 	l->accepting = on;
 }
 
+void listener_abandon(struct listener *l)
+{
+	for (size_t i = 0; i < l->nsocks; i++) {
+		struct lsock *ls = &l->socks[i];
+		if (ls->from != NULL) {
+			ls->from->moved = 0;
+			ls->fd = -1;
+		}
+	}
+	listener_close(l);
+}
+
 void listener_close(struct listener *l)
 {
 	listener_set_accepting(l, 0);
@@ -252,10 +302,9 @@ void listener_close(struct listener *l)
 			event_free(ls->ev);
 			ls->ev = NULL;
 		}
-		if (ls->fd >= 0) {
+		if (ls->fd >= 0 && !ls->moved)
 			close(ls->fd);
-			ls->fd = -1;
-		}
+		ls->fd = -1;
 	}
 	free(l->socks);
 	l->socks = NULL;

@@ -1,9 +1,13 @@
 /* Diagnostics and access log.  Lines are formatted whole into a stack
  * buffer and written with a single write(2) on an O_APPEND descriptor, so
- * concurrent writers never interleave within a line. */
+ * concurrent writers never interleave within a line.  Worker threads
+ * write while the main thread may switch targets (reload) or reopen them
+ * (SIGUSR1): writers share a read lock, changes take it exclusively. */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +31,8 @@ struct sink {
 
 static struct sink diag = { SINK_STDERR, -1, NULL };
 static struct sink access_sink = { SINK_NONE, -1, NULL };
-static enum log_level cur_level = LOG_LEVEL_INFO;
+static _Atomic int cur_level = LOG_LEVEL_INFO;
+static pthread_rwlock_t sinks_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -46,8 +51,8 @@ const char *log_level_name(enum log_level l)
 	return "?";
 }
 
-void log_set_level(enum log_level l) { cur_level = l; }
-enum log_level log_get_level(void) { return cur_level; }
+void log_set_level(enum log_level l) { atomic_store(&cur_level, (int)l); }
+enum log_level log_get_level(void) { return (enum log_level)atomic_load(&cur_level); }
 
 static int open_append(const char *path)
 {
@@ -78,11 +83,13 @@ static int sink_open(struct sink *s, const char *target)
 			return -1;
 		}
 	}
+	pthread_rwlock_wrlock(&sinks_lock);
 	if (s->kind == SINK_FILE) {
 		close(s->fd);
 		free(s->path);
 	}
 	*s = n;
+	pthread_rwlock_unlock(&sinks_lock);
 	return 0;
 }
 
@@ -110,6 +117,7 @@ static int sink_reopen(struct sink *s)
 
 static void sink_close(struct sink *s)
 {
+	pthread_rwlock_wrlock(&sinks_lock);
 	if (s->kind == SINK_FILE) {
 		close(s->fd);
 		free(s->path);
@@ -117,6 +125,7 @@ static void sink_close(struct sink *s)
 	s->kind = SINK_NONE;
 	s->fd = -1;
 	s->path = NULL;
+	pthread_rwlock_unlock(&sinks_lock);
 }
 
 /* "2026-11-25T10:31:00.123Z " */
@@ -154,6 +163,7 @@ static void sink_write(const struct sink *s, char *line, size_t len,
 {
 	if (len > LOG_LINE_MAX - 2)
 		len = LOG_LINE_MAX - 2;
+	pthread_rwlock_rdlock(&sinks_lock);
 	switch (s->kind) {
 	case SINK_NONE:
 		break;
@@ -168,6 +178,7 @@ static void sink_write(const struct sink *s, char *line, size_t len,
 		          len + 1);
 		break;
 	}
+	pthread_rwlock_unlock(&sinks_lock);
 }
 
 static size_t vformat(char *buf, size_t off, const char *fmt, va_list ap)
@@ -187,7 +198,7 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	size_t off, msg_off;
 	va_list ap;
 
-	if (l > cur_level)
+	if ((int)l > atomic_load_explicit(&cur_level, memory_order_relaxed))
 		return;
 	off = format_time(line, sizeof(line));
 	off += (size_t)snprintf(line + off, sizeof(line) - off, "%s: ",
@@ -212,7 +223,8 @@ int log_access_open(const char *target)
 
 int log_access_enabled(void)
 {
-	return access_sink.kind != SINK_NONE;
+	/* A racy peek is fine: it only saves formatting a line. */
+	return __atomic_load_n(&access_sink.kind, __ATOMIC_RELAXED) != SINK_NONE;
 }
 
 void log_access(const char *fmt, ...)
@@ -221,8 +233,6 @@ void log_access(const char *fmt, ...)
 	size_t off, msg_off;
 	va_list ap;
 
-	if (access_sink.kind == SINK_NONE)
-		return;
 	off = format_time(line, sizeof(line));
 	msg_off = off;
 	va_start(ap, fmt);

@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct server *srv = NULL;
 	struct run_state rs = { -1, NULL };
+	char *pidfile = NULL;
 	int rc;
 
 	rc = parse_options(argc, argv, &o);
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
 	}
 	if (log_access_open(cfg->access_log) < 0) {
 		log_error("access_log %s: %s", cfg->access_log, strerror(errno));
+		config_free(cfg);
 		rc = EXIT_FAILURE;
 		goto out;
 	}
@@ -286,11 +288,21 @@ int main(int argc, char **argv)
 
 	relay_set_splice(cfg->splice);
 	relay_set_pipe_size(cfg->pipe_size);
-	srv = server_create(cfg, worker_count(cfg));
+	/* A reload may free this configuration: keep our own copy of what
+	 * outlives it. */
+	if (cfg->pidfile != NULL && (pidfile = strdup(cfg->pidfile)) == NULL) {
+		log_error("out of memory");
+		config_free(cfg);
+		rc = EXIT_FAILURE;
+		goto out;
+	}
+	srv = server_create(cfg, worker_count(cfg));   /* owns cfg now */
 	if (srv == NULL) {
 		rc = EXIT_FAILURE;
 		goto out;
 	}
+	srv->config_path = o.config_path;
+	srv->log_level_override = o.log_level;
 	if (!o.foreground && !supervised()) {
 		rs.ready_fd = daemonize();
 		if (rs.ready_fd < 0) {
@@ -298,12 +310,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cfg->pidfile != NULL) {
-		if (write_pidfile(cfg->pidfile) < 0) {
+	if (pidfile != NULL) {
+		if (write_pidfile(pidfile) < 0) {
 			rc = EXIT_FAILURE;
 			goto out;
 		}
-		rs.pidfile = cfg->pidfile;
+		rs.pidfile = pidfile;
 	}
 	rc = server_run(srv, on_ready, &rs) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	log_info("stopped");
@@ -314,6 +326,6 @@ out:
 	if (rs.ready_fd >= 0)
 		close(rs.ready_fd);
 	log_close();
-	config_free(cfg);
+	free(pidfile);
 	return rc;
 }

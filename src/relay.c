@@ -4,6 +4,7 @@
  * out, which is the whole backpressure scheme: a slow reader stalls its
  * writer at one buffer. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,11 +12,11 @@
 
 #include "relay.h"
 
-static int splice_default = 1;
+static _Atomic int splice_default = 1;   /* reload may change it */
 
 void relay_set_splice(int on)
 {
-	splice_default = on;
+	atomic_store(&splice_default, on);
 }
 
 void relay_init(struct relay_dir *d)

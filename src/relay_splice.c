@@ -7,6 +7,7 @@
  * for this round only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "relay.h"
@@ -22,11 +23,11 @@ struct pipe_pool {
 
 static __thread struct pipe_pool pool;
 static __thread unsigned pipe_cap;      /* capacity of this thread's pipes */
-static unsigned pipe_size;      /* 0: kernel default */
+static _Atomic unsigned pipe_size;      /* 0: kernel default */
 
 void relay_set_pipe_size(unsigned bytes)
 {
-	pipe_size = bytes;
+	atomic_store(&pipe_size, bytes);
 }
 
 unsigned relay_pipes_in_use(void) { return pool.in_use; }
@@ -54,12 +55,13 @@ static int pipe_get(struct relay_dir *d)
 			return -1;
 		/* Best effort: a larger pipe means fewer splice calls per
 		 * megabyte; pages are only used while data is in it. */
-		if (pipe_size > 0)
-			fcntl(fds[0], F_SETPIPE_SZ, (int)pipe_size);
-		if (pipe_cap == 0) {
-			int cap = fcntl(fds[0], F_GETPIPE_SZ);
-			pipe_cap = cap > 0 ? (unsigned)cap : 65536;
-		}
+		unsigned want = atomic_load(&pipe_size);
+		if (want > 0)
+			fcntl(fds[0], F_SETPIPE_SZ, (int)want);
+		/* The size in force for this thread's newest pipe: the
+		 * short-read heuristic only needs to be roughly right. */
+		int cap = fcntl(fds[0], F_GETPIPE_SZ);
+		pipe_cap = cap > 0 ? (unsigned)cap : 65536;
 	}
 	d->pipe_r = fds[0];
 	d->pipe_w = fds[1];

@@ -1,5 +1,5 @@
-/* The daemon as a whole: workers and their threads, shared connection
- * limits, signals. */
+/* The daemon as a whole: generations, workers and their threads, shared
+ * connection limits, signals. */
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -20,42 +20,115 @@ uint64_t server_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-struct server *server_create(const struct config *cfg, unsigned nworkers)
+struct gen *server_gen_new(struct server *srv, struct config *cfg)
+{
+	static unsigned next_id = 1;
+	struct gen *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	g->cfg = cfg;
+	g->id = next_id++;
+	g->stats = calloc(cfg->nlisteners, sizeof(*g->stats));
+	if (g->stats == NULL) {
+		free(g);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		g->stats[i] = stats_lookup(&srv->stats_head,
+		                           cfg->listeners[i].name);
+		if (g->stats[i] == NULL) {
+			free(g->stats);
+			free(g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
+void server_gen_unref(struct gen *g)
+{
+	if (atomic_fetch_sub(&g->refs, 1) != 1)
+		return;
+	config_free(g->cfg);
+	free(g->stats);
+	free(g);
+}
+
+static void set_abandon(struct listener_set *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		listener_abandon(&set->listeners[i]);
+	free(set->listeners);
+	free(set);
+}
+
+struct listener_set *server_set_new(struct server *srv, struct worker *w,
+                                    struct gen *g, struct listener_set *old)
+{
+	const struct config *cfg = g->cfg;
+	struct listener_set *set = calloc(1, sizeof(*set));
+
+	if (set == NULL || (set->listeners = calloc(cfg->nlisteners,
+	                                            sizeof(*set->listeners))) == NULL) {
+		log_error("out of memory");
+		free(set);
+		return NULL;
+	}
+	set->gen = g;
+	for (size_t j = 0; j < cfg->nlisteners; j++) {
+		/* Workers after the first bind what worker 0's copy got,
+		 * so port 0 resolves to one port for all of them. */
+		const struct listener *first =
+			w->id == 0 ? NULL : &srv->latest[0]->listeners[j];
+		if (listener_open(&set->listeners[j], w, set, &cfg->listeners[j],
+		                  g->stats[j], first, old) < 0) {
+			set_abandon(set, j);
+			return NULL;
+		}
+	}
+	atomic_fetch_add(&g->refs, 1);
+	return set;
+}
+
+struct server *server_create(struct config *cfg, unsigned nworkers)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 
-	if (srv == NULL)
-		goto nomem;
-	srv->cfg = cfg;
-	srv->stats = calloc(cfg->nlisteners, sizeof(*srv->stats));
+	if (srv == NULL) {
+		log_error("out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	srv->log_level_override = -1;
+	atomic_store(&srv->max_connections, cfg->max_connections);
+	srv->gen = server_gen_new(srv, cfg);
 	srv->workers = calloc(nworkers, sizeof(*srv->workers));
-	if (srv->stats == NULL || srv->workers == NULL)
-		goto nomem;
+	srv->latest = calloc(nworkers, sizeof(*srv->latest));
+	if (srv->gen == NULL || srv->workers == NULL || srv->latest == NULL) {
+		log_error("out of memory");
+		if (srv->gen == NULL)
+			config_free(cfg);
+		server_free(srv);
+		return NULL;
+	}
+	/* The server holds the current generation until it is replaced. */
+	atomic_store(&srv->gen->refs, 1);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		w->srv = srv;
 		w->id = i;
 		w->ctl[0] = w->ctl[1] = -1;
-		w->listeners = calloc(cfg->nlisteners, sizeof(*w->listeners));
 		srv->nworkers++;
-		if (w->listeners == NULL)
-			goto nomem;
-		for (size_t j = 0; j < cfg->nlisteners; j++) {
-			const struct listener *first =
-				i == 0 ? NULL : &srv->workers[0].listeners[j];
-			if (listener_open(&w->listeners[j], w,
-			                  &cfg->listeners[j], &srv->stats[j],
-			                  first) < 0) {
-				server_free(srv);
-				return NULL;
-			}
+		w->cur = server_set_new(srv, w, srv->gen, NULL);
+		if (w->cur == NULL) {
+			server_free(srv);
+			return NULL;
 		}
+		srv->latest[i] = w->cur;
 	}
+	atomic_store(&srv->swapped, srv->nworkers);    /* all on gen 1 */
 	return srv;
-nomem:
-	log_error("out of memory");
-	server_free(srv);
-	return NULL;
 }
 
 int server_reserve(struct worker *w, struct listener *l)
@@ -63,7 +136,8 @@ int server_reserve(struct worker *w, struct listener *l)
 	struct server *srv = w->srv;
 	uint64_t lmax = l->cfg->max_connections;
 
-	if (atomic_fetch_add(&srv->active, 1) >= srv->cfg->max_connections) {
+	if (atomic_fetch_add(&srv->active, 1) >=
+	    atomic_load(&srv->max_connections)) {
 		atomic_fetch_sub(&srv->active, 1);
 		goto full;
 	}
@@ -85,7 +159,7 @@ void server_release(struct worker *w, struct listener *l)
 	struct server *srv = w->srv;
 	uint64_t lmax = l->cfg->max_connections;
 	int was_full = atomic_fetch_sub(&srv->active, 1) >=
-	               srv->cfg->max_connections;
+	               atomic_load(&srv->max_connections);
 
 	if (atomic_fetch_sub(&l->stats->active, 1) >= lmax && lmax != 0)
 		was_full = 1;
@@ -110,11 +184,12 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
 
+	srv->stopping = 1;
 	log_info("%s: stopping: listeners closed, draining %llu connections "
 	         "(shutdown_timeout %llu ms; send it again to close them now)",
 	         signal_name((int)sig),
 	         (unsigned long long)atomic_load(&srv->active),
-	         (unsigned long long)srv->cfg->shutdown_timeout_ms);
+	         (unsigned long long)srv->gen->cfg->shutdown_timeout_ms);
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_send(&srv->workers[i], WORKER_MSG_STOP);
 }
@@ -129,10 +204,13 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	/* Caught so that a stray SIGHUP does not kill a serving daemon. */
-	log_warn("SIGHUP: configuration reload is not supported by this "
-	         "version; nothing changed (restart to apply a new "
-	         "configuration)");
+	struct server *srv = arg;
+
+	if (srv->stopping) {
+		log_warn("SIGHUP while stopping: not reloading");
+		return;
+	}
+	server_reload(srv);
 }
 
 static void *worker_thread(void *arg)
@@ -143,22 +221,12 @@ static void *worker_thread(void *arg)
 	return NULL;
 }
 
-int server_run(struct server *srv, server_ready_fn ready, void *arg)
+static int add_signals(struct server *srv, struct event_base *base)
 {
-	struct event_base *base0;
-	sigset_t block, old;
-	unsigned started = 1;
-	int rc = 0;
-
-	srv->main_thread = pthread_self();
-	for (unsigned i = 0; i < srv->nworkers; i++)
-		if (worker_init(&srv->workers[i]) < 0)
-			return -1;
-	base0 = srv->workers[0].base;
-	srv->sig_term = evsignal_new(base0, SIGTERM, on_stop_signal, srv);
-	srv->sig_int = evsignal_new(base0, SIGINT, on_stop_signal, srv);
-	srv->sig_hup = evsignal_new(base0, SIGHUP, on_hup, srv);
-	srv->sig_usr1 = evsignal_new(base0, SIGUSR1, on_usr1, srv);
+	srv->sig_term = evsignal_new(base, SIGTERM, on_stop_signal, srv);
+	srv->sig_int = evsignal_new(base, SIGINT, on_stop_signal, srv);
+	srv->sig_hup = evsignal_new(base, SIGHUP, on_hup, srv);
+	srv->sig_usr1 = evsignal_new(base, SIGUSR1, on_usr1, srv);
 	if (!srv->sig_term || !srv->sig_int || !srv->sig_hup ||
 	    !srv->sig_usr1) {
 		log_error("cannot create signal events");
@@ -168,20 +236,46 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	evsignal_add(srv->sig_int, NULL);
 	evsignal_add(srv->sig_hup, NULL);
 	evsignal_add(srv->sig_usr1, NULL);
-	if (srv->cfg->stats_enabled) {
+	return 0;
+}
+
+/* /metrics runs on worker 0, i.e. the main thread, which alone changes the
+ * stats registry. */
+int server_stats_start(struct server *srv)
+{
+	const struct config *cfg = srv->gen->cfg;
+
+	stats_http_stop(srv->stats_http);
+	srv->stats_http = NULL;
+	if (!cfg->stats_enabled)
+		return 0;
+	if (srv->worker_accepted == NULL) {
 		srv->worker_accepted = calloc(srv->nworkers,
 		                              sizeof(*srv->worker_accepted));
 		if (srv->worker_accepted == NULL)
 			return -1;
 		for (unsigned i = 0; i < srv->nworkers; i++)
 			srv->worker_accepted[i] = &srv->workers[i].accepted;
-		srv->stats_http = stats_http_start(base0, &srv->cfg->stats,
-		                                   srv->cfg, srv->stats,
-		                                   srv->worker_accepted,
-		                                   srv->nworkers);
-		if (srv->stats_http == NULL)
-			return -1;
 	}
+	srv->stats_http = stats_http_start(srv->workers[0].base, &cfg->stats,
+	                                   &srv->stats_head,
+	                                   srv->worker_accepted, srv->nworkers);
+	return srv->stats_http != NULL ? 0 : -1;
+}
+
+int server_run(struct server *srv, server_ready_fn ready, void *arg)
+{
+	sigset_t block, old;
+	unsigned started = 1;
+	int rc = 0;
+
+	srv->main_thread = pthread_self();
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		if (worker_init(&srv->workers[i]) < 0)
+			return -1;
+	if (add_signals(srv, srv->workers[0].base) < 0 ||
+	    server_stats_start(srv) < 0)
+		return -1;
 
 	/* Signals are for the main thread: workers start with them blocked. */
 	sigemptyset(&block);
@@ -206,17 +300,16 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 			log_info("%u workers", srv->nworkers);
 		if (ready)
 			ready(arg);
-	} else {
-		for (unsigned i = 1; i < started; i++)
-			worker_send(&srv->workers[i], WORKER_MSG_STOP);
-		worker_send(&srv->workers[0], WORKER_MSG_STOP);
+		/* A loopbreak before the loop runs would be forgotten: only
+		 * run worker 0 when everything started. */
+		if (worker_loop(&srv->workers[0]) < 0)
+			rc = -1;
 	}
-	/* A loopbreak before the loop runs would be forgotten: only run
-	 * worker 0 when everything started. */
-	if (rc == 0 && worker_loop(&srv->workers[0]) < 0)
-		rc = -1;
-	for (unsigned i = 1; i < started; i++)
+	for (unsigned i = 1; i < started; i++) {
+		if (rc != 0)
+			worker_send(&srv->workers[i], WORKER_MSG_STOP);
 		pthread_join(srv->workers[i].thread, NULL);
+	}
 	return rc;
 }
 
@@ -233,10 +326,15 @@ void server_free(struct server *srv)
 		event_free(srv->sig_hup);
 	if (srv->sig_usr1)
 		event_free(srv->sig_usr1);
+	if (srv->reload_retry)
+		event_free(srv->reload_retry);
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_free(&srv->workers[i]);
+	if (srv->gen != NULL)
+		server_gen_unref(srv->gen);
 	free(srv->workers);
-	free(srv->stats);
+	free(srv->latest);
 	free(srv->worker_accepted);
+	stats_free_all(srv->stats_head);
 	free(srv);
 }

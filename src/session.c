@@ -29,6 +29,7 @@
 #include "server.h"
 #include "session.h"
 #include "stats.h"
+#include "worker.h"
 
 #define UNIX_RETRY_MS 5         /* unix backend backlog full: retry period */
 
@@ -238,7 +239,7 @@ static void session_end(struct session *s, enum session_end why,
 	free(s);
 	w->active--;
 	server_release(w, l);   /* the slot reserved before accept */
-	worker_session_ended(w);
+	worker_session_ended(w, l);
 }
 
 /* A relay error: one side failed, so the other is reset too. */

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
+#include <stdio.h>
 #include "log.h"
 #include "session.h"
 #include "stats.h"
@@ -36,6 +36,29 @@ void stats_closed(struct listener_stats *st, int end_reason, int is_mptcp,
 		;
 }
 
+struct listener_stats *stats_lookup(struct listener_stats **head,
+                                    const char *name)
+{
+	struct listener_stats **pp = head;
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			return *pp;
+	*pp = calloc(1, sizeof(**pp));
+	if (*pp != NULL)
+		snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
+	return *pp;
+}
+
+void stats_free_all(struct listener_stats *head)
+{
+	while (head != NULL) {
+		struct listener_stats *next = head->next;
+		free(head);
+		head = next;
+	}
+}
+
 static uint64_t rd(_Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
@@ -52,79 +75,77 @@ static int family(struct evbuffer *out, const char *name, const char *type,
 }
 
 /* One counter family, one sample per listener. */
-static int per_listener(struct evbuffer *out, const struct config *cfg,
-                        struct listener_stats *st, const char *name,
-                        const char *type, const char *help,
-                        size_t field_offset, const char *extra_label)
+static int per_listener(struct evbuffer *out, struct listener_stats *head,
+                        const char *name, const char *type, const char *help,
+                        size_t field_offset)
 {
 	if (family(out, name, type, help) < 0)
 		return -1;
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
+	for (struct listener_stats *st = head; st != NULL; st = st->next) {
 		_Atomic uint64_t *c =
-			(_Atomic uint64_t *)((char *)&st[i] + field_offset);
-		ADD("mptcp_frontd_%s{listener=\"%s\"%s} %llu\n", name,
-		    cfg->listeners[i].name, extra_label ? extra_label : "",
+			(_Atomic uint64_t *)((char *)st + field_offset);
+		ADD("mptcp_frontd_%s{listener=\"%s\"} %llu\n", name, st->name,
 		    (unsigned long long)rd(c));
 	}
 	return 0;
 }
 
-int stats_render(struct evbuffer *out, const struct config *cfg,
-                 struct listener_stats *st)
+int stats_render(struct evbuffer *out, struct listener_stats *head)
 {
+	struct listener_stats *st;
+
 	if (family(out, "connections_accepted_total", "counter",
 	           "Client connections accepted, by what the client "
 	           "negotiated: mptcp, or tcp (plain TCP client or MPTCP "
 	           "fallback).") < 0)
 		return -1;
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const char *n = cfg->listeners[i].name;
+	for (st = head; st != NULL; st = st->next) {
+		const char *n = st->name;
 		ADD("mptcp_frontd_connections_accepted_total{listener=\"%s\","
 		    "proto=\"mptcp\"} %llu\n", n,
-		    (unsigned long long)rd(&st[i].accepted_mptcp));
+		    (unsigned long long)rd(&st->accepted_mptcp));
 		ADD("mptcp_frontd_connections_accepted_total{listener=\"%s\","
 		    "proto=\"tcp\"} %llu\n", n,
-		    (unsigned long long)rd(&st[i].accepted_tcp));
+		    (unsigned long long)rd(&st->accepted_tcp));
 	}
-	if (per_listener(out, cfg, st, "connections_active", "gauge",
+	if (per_listener(out, head, "connections_active", "gauge",
 	                 "Client connections open now.",
-	                 offsetof(struct listener_stats, active), NULL) < 0 ||
-	    per_listener(out, cfg, st, "backend_connect_failures_total",
+	                 offsetof(struct listener_stats, active)) < 0 ||
+	    per_listener(out, head, "backend_connect_failures_total",
 	                 "counter", "Backend connection attempts that failed "
 	                 "(refused, timed out, ...).",
-	                 offsetof(struct listener_stats, connect_failures),
-	                 NULL) < 0)
+	                 offsetof(struct listener_stats, connect_failures)) < 0)
 		return -1;
 	if (family(out, "bytes_relayed_total", "counter",
 	           "Payload bytes relayed (PROXY header not counted).") < 0)
 		return -1;
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const char *n = cfg->listeners[i].name;
+	for (st = head; st != NULL; st = st->next) {
+		const char *n = st->name;
 		ADD("mptcp_frontd_bytes_relayed_total{listener=\"%s\","
 		    "direction=\"client_to_backend\"} %llu\n", n,
-		    (unsigned long long)rd(&st[i].bytes_in));
+		    (unsigned long long)rd(&st->bytes_in));
 		ADD("mptcp_frontd_bytes_relayed_total{listener=\"%s\","
 		    "direction=\"backend_to_client\"} %llu\n", n,
-		    (unsigned long long)rd(&st[i].bytes_out));
+		    (unsigned long long)rd(&st->bytes_out));
 	}
 	if (family(out, "connections_closed_total", "counter",
 	           "Closed client connections by how they ended.") < 0)
 		return -1;
-	for (size_t i = 0; i < cfg->nlisteners; i++)
+	for (st = head; st != NULL; st = st->next)
 		for (int r = 0; r < STATS_END_REASONS; r++)
 			ADD("mptcp_frontd_connections_closed_total{listener="
 			    "\"%s\",reason=\"%s\"} %llu\n",
-			    cfg->listeners[i].name, session_end_name(r),
-			    (unsigned long long)rd(&st[i].closed[r]));
+			    st->name, session_end_name(r),
+			    (unsigned long long)rd(&st->closed[r]));
 	if (family(out, "subflows", "histogram",
 	           "Closed MPTCP connections by the most subflows they had "
 	           "open at once.") < 0)
 		return -1;
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const char *n = cfg->listeners[i].name;
+	for (st = head; st != NULL; st = st->next) {
+		const char *n = st->name;
 		uint64_t cum = 0;
 		for (int b = 0; b < STATS_SUBFLOW_BUCKETS; b++) {
-			cum += rd(&st[i].subflow_hist[b]);
+			cum += rd(&st->subflow_hist[b]);
 			if (b < STATS_SUBFLOW_BUCKETS - 1)
 				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
 				    "le=\"%u\"} %llu\n", n, bucket_le[b],
@@ -135,13 +156,13 @@ int stats_render(struct evbuffer *out, const struct config *cfg,
 				    (unsigned long long)cum);
 		}
 		ADD("mptcp_frontd_subflows_sum{listener=\"%s\"} %llu\n", n,
-		    (unsigned long long)rd(&st[i].subflow_sum));
+		    (unsigned long long)rd(&st->subflow_sum));
 		ADD("mptcp_frontd_subflows_count{listener=\"%s\"} %llu\n", n,
 		    (unsigned long long)cum);
 	}
-	return per_listener(out, cfg, st, "subflows_max", "gauge",
+	return per_listener(out, head, "subflows_max", "gauge",
 	                    "Most subflows any MPTCP connection had.",
-	                    offsetof(struct listener_stats, subflow_max), NULL);
+	                    offsetof(struct listener_stats, subflow_max));
 }
 
 int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
@@ -160,8 +181,7 @@ int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted
 
 struct stats_http {
 	struct evhttp *http;
-	const struct config *cfg;
-	struct listener_stats *st;
+	struct listener_stats *const *head;
 	_Atomic uint64_t *const *worker_accepted;
 	unsigned nworkers;
 };
@@ -184,7 +204,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	body = evbuffer_new();
-	if (body == NULL || stats_render(body, h->cfg, h->st) < 0 ||
+	if (body == NULL || stats_render(body, *h->head) < 0 ||
 	    stats_render_workers(body, h->worker_accepted, h->nworkers) < 0) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		if (body)
@@ -199,8 +219,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind_addr,
-                                    const struct config *cfg,
-                                    struct listener_stats *st,
+                                    struct listener_stats *const *head,
                                     _Atomic uint64_t *const *worker_accepted,
                                     unsigned nworkers)
 {
@@ -213,8 +232,7 @@ struct stats_http *stats_http_start(struct event_base *base,
 	            text, sizeof(text));
 	if (h == NULL)
 		goto fail;
-	h->cfg = cfg;
-	h->st = st;
+	h->head = head;
 	h->worker_accepted = worker_accepted;
 	h->nworkers = nworkers;
 	fd = socket(bind_addr->ss.ss_family,

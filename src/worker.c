@@ -1,6 +1,7 @@
-/* One worker thread's event loop: its listeners, idle sweep, back-off
- * after descriptor exhaustion, control messages from other threads, and
- * its share of the drain on shutdown. */
+/* One worker thread's event loop: its listener sets (the current one
+ * accepts; retired ones only drain), idle sweep, back-off after descriptor
+ * exhaustion, control messages from other threads, and its share of the
+ * drain on shutdown. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -24,12 +25,27 @@ static struct timeval ms_tv(uint64_t ms)
 	return tv;
 }
 
+static size_t set_size(const struct listener_set *set)
+{
+	return set->gen->cfg->nlisteners;
+}
+
+/* Call fn on every listener of every set w still has. */
+static void each_listener(struct worker *w, void (*fn)(struct listener *, void *),
+                          void *arg)
+{
+	for (struct listener_set *set = w->cur; set != NULL;
+	     set = set == w->cur ? w->retired : set->next)
+		for (size_t i = 0; i < set_size(set); i++)
+			fn(&set->listeners[i], arg);
+}
+
 static int listener_has_room(const struct server *srv,
                              const struct listener *l)
 {
 	uint64_t lmax = l->cfg->max_connections;
 
-	return atomic_load(&srv->active) < srv->cfg->max_connections &&
+	return atomic_load(&srv->active) < atomic_load(&srv->max_connections) &&
 	       (lmax == 0 || atomic_load(&l->stats->active) < lmax);
 }
 
@@ -41,8 +57,8 @@ void worker_update_accepting(struct worker *w)
 	/* Say "paused" before looking at the counters: a slot released
 	 * after this store wakes us, one released before it is seen. */
 	atomic_store(&w->limit_paused, 1);
-	for (unsigned i = 0; i < srv->cfg->nlisteners; i++) {
-		struct listener *l = &w->listeners[i];
+	for (size_t i = 0; i < set_size(w->cur); i++) {
+		struct listener *l = &w->cur->listeners[i];
 		int room = listener_has_room(srv, l);
 		paused |= !room;
 		listener_set_accepting(l, !w->stopping && !w->backoff && room);
@@ -73,23 +89,62 @@ void worker_backoff(struct worker *w, int err)
 	evtimer_add(w->backoff_timer, &tv);
 }
 
+static int set_drained(const struct listener_set *set)
+{
+	for (size_t i = 0; i < set_size(set); i++)
+		if (set->listeners[i].lru_head != NULL)
+			return 0;
+	return 1;
+}
+
+static void set_free(struct listener_set *set)
+{
+	for (size_t i = 0; i < set_size(set); i++)
+		listener_close(&set->listeners[i]);
+	free(set->listeners);
+	server_gen_unref(set->gen);
+	free(set);
+}
+
+/* Free retired sets whose last session ended. */
+static void reap_retired(struct worker *w)
+{
+	struct listener_set **pp = &w->retired;
+
+	while (*pp != NULL) {
+		struct listener_set *set = *pp;
+		if (set_drained(set)) {
+			*pp = set->next;
+			set_free(set);
+		} else {
+			pp = &set->next;
+		}
+	}
+}
+
 static void stop_if_drained(struct worker *w)
 {
 	if (w->stopping && w->active == 0)
 		event_base_loopbreak(w->base);
 }
 
-void worker_session_ended(struct worker *w)
+void worker_session_ended(struct worker *w, struct listener *l)
 {
+	if (l->set != w->cur && l->lru_head == NULL)
+		reap_retired(w);
 	if (atomic_load(&w->limit_paused))
 		worker_update_accepting(w);
 	stop_if_drained(w);
 }
 
+static void close_sessions(struct listener *l, void *arg)
+{
+	session_close_all(l, *(enum session_end *)arg);
+}
+
 static void close_all_sessions(struct worker *w, enum session_end why)
 {
-	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
-		session_close_all(&w->listeners[i], why);
+	each_listener(w, close_sessions, &why);
 }
 
 static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
@@ -101,69 +156,6 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 		         (unsigned long long)w->active);
 	close_all_sessions(w, SESSION_END_SHUTDOWN);
 	event_base_loopbreak(w->base);
-}
-
-static void worker_stop(struct worker *w)
-{
-	struct timeval tv;
-
-	if (w->stopping) {
-		/* Asked twice: do not wait for the drain any longer. */
-		close_all_sessions(w, SESSION_END_SHUTDOWN);
-		event_base_loopbreak(w->base);
-		return;
-	}
-	w->stopping = 1;
-	/* Closing (not just pausing) the listening sockets makes new
-	 * connection attempts fail at once instead of waiting in a backlog
-	 * nobody will accept from. */
-	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
-		listener_close(&w->listeners[i]);
-	tv = ms_tv(w->srv->cfg->shutdown_timeout_ms);
-	evtimer_add(w->shutdown_timer, &tv);
-	stop_if_drained(w);
-}
-
-static void on_ctl(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	char msgs[64];
-	ssize_t n = read(fd, msgs, sizeof(msgs));
-
-	for (ssize_t i = 0; i < n; i++) {
-		switch (msgs[i]) {
-		case WORKER_MSG_STOP:
-			worker_stop(w);
-			break;
-		case WORKER_MSG_WAKE:
-			worker_update_accepting(w);
-			break;
-		}
-	}
-}
-
-void worker_send(struct worker *w, char msg)
-{
-	if (w->id == 0 && pthread_equal(pthread_self(), w->srv->main_thread)) {
-		/* Worker 0 is the main thread: act directly. */
-		if (msg == WORKER_MSG_STOP)
-			worker_stop(w);
-		else
-			worker_update_accepting(w);
-		return;
-	}
-	/* Non-blocking: a full pipe already holds a message to act on. */
-	if (write(w->ctl[1], &msg, 1) < 0 && errno != EAGAIN)
-		log_warn("worker %u: control pipe: %s", w->id, strerror(errno));
-}
-
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	uint64_t now = server_now_ms();
-
-	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
-		session_sweep_idle(&w->listeners[i], now);
 }
 
 /* Idle timeouts are enforced by a periodic sweep; its period is a quarter
@@ -178,10 +170,121 @@ static uint64_t sweep_period(const struct config *cfg)
 	return p < 100 ? 100 : p;
 }
 
-int worker_init(struct worker *w)
+static void arm_sweep(struct worker *w)
+{
+	uint64_t p = sweep_period(w->cur->gen->cfg);
+	struct timeval tv;
+
+	if (p == w->sweep_ms)
+		return;
+	w->sweep_ms = p;
+	tv = ms_tv(p);
+	event_add(w->sweep, &tv);
+}
+
+/* Put the set a reload built in place: the old current set stops
+ * accepting (its sockets were either handed to the new set or are closed
+ * now) and keeps only its sessions. */
+static void swap_in_pending(struct worker *w)
+{
+	struct listener_set *set = atomic_exchange(&w->pending, NULL);
+	struct listener_set *old = w->cur;
+
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set_size(set); i++)
+		if (listener_attach(&set->listeners[i]) < 0)
+			log_error("worker %u: listener %s: cannot accept on it",
+			          w->id, set->listeners[i].cfg->name);
+	for (size_t i = 0; i < set_size(old); i++)
+		listener_close(&old->listeners[i]);
+	old->next = w->retired;
+	w->retired = old;
+	w->cur = set;
+	reap_retired(w);
+	arm_sweep(w);
+	worker_update_accepting(w);
+	if (atomic_fetch_add(&w->srv->swapped, 1) + 1 == w->srv->nworkers)
+		log_info("configuration generation %u active on all workers",
+		         set->gen->id);
+}
+
+static void worker_stop(struct worker *w)
 {
 	struct timeval tv;
 
+	if (w->stopping) {
+		/* Asked twice: do not wait for the drain any longer. */
+		close_all_sessions(w, SESSION_END_SHUTDOWN);
+		event_base_loopbreak(w->base);
+		return;
+	}
+	swap_in_pending(w);
+	w->stopping = 1;
+	/* Closing (not just pausing) the listening sockets makes new
+	 * connection attempts fail at once instead of waiting in a backlog
+	 * nobody will accept from. */
+	for (size_t i = 0; i < set_size(w->cur); i++)
+		listener_close(&w->cur->listeners[i]);
+	tv = ms_tv(w->cur->gen->cfg->shutdown_timeout_ms);
+	evtimer_add(w->shutdown_timer, &tv);
+	stop_if_drained(w);
+}
+
+static void act(struct worker *w, char msg)
+{
+	switch (msg) {
+	case WORKER_MSG_STOP:
+		worker_stop(w);
+		break;
+	case WORKER_MSG_WAKE:
+		worker_update_accepting(w);
+		break;
+	case WORKER_MSG_SWAP:
+		if (!w->stopping)
+			swap_in_pending(w);
+		break;
+	}
+}
+
+static void on_ctl(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char msgs[64];
+	ssize_t n = read(fd, msgs, sizeof(msgs));
+
+	for (ssize_t i = 0; i < n; i++)
+		act(w, msgs[i]);
+}
+
+void worker_send(struct worker *w, char msg)
+{
+	if (w->id == 0 && pthread_equal(pthread_self(), w->srv->main_thread)) {
+		act(w, msg);    /* worker 0 is the main thread */
+		return;
+	}
+	/* Non-blocking: a full pipe already holds messages to act on, and
+	 * every message makes the worker re-read the shared state. */
+	if (write(w->ctl[1], &msg, 1) < 0 && errno != EAGAIN)
+		log_warn("worker %u: control pipe: %s", w->id, strerror(errno));
+}
+
+static void sweep_listener(struct listener *l, void *arg)
+{
+	session_sweep_idle(l, *(uint64_t *)arg);
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = server_now_ms();
+
+	each_listener(w, sweep_listener, &now);
+	reap_retired(w);
+}
+
+int worker_init(struct worker *w)
+{
 	struct event_config *ec = event_config_new();
 
 	/* The changelist folds the del+add of a mask change into a single
@@ -201,8 +304,8 @@ int worker_init(struct worker *w)
 		log_error("worker %u: pipe: %s", w->id, strerror(errno));
 		return -1;
 	}
-	for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
-		if (listener_attach(&w->listeners[i]) < 0)
+	for (size_t i = 0; i < set_size(w->cur); i++)
+		if (listener_attach(&w->cur->listeners[i]) < 0)
 			return -1;
 	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST, on_ctl,
 	                      w);
@@ -215,9 +318,7 @@ int worker_init(struct worker *w)
 		return -1;
 	}
 	event_add(w->ctl_ev, NULL);
-	w->sweep_ms = sweep_period(w->srv->cfg);
-	tv = ms_tv(w->sweep_ms);
-	event_add(w->sweep, &tv);
+	arm_sweep(w);
 	worker_update_accepting(w);
 	return 0;
 }
@@ -237,11 +338,18 @@ int worker_loop(struct worker *w)
 
 void worker_free(struct worker *w)
 {
-	if (w->listeners != NULL) {
-		for (unsigned i = 0; i < w->srv->cfg->nlisteners; i++)
-			listener_close(&w->listeners[i]);
-		free(w->listeners);
-		w->listeners = NULL;
+	struct listener_set *pending = atomic_exchange(&w->pending, NULL);
+
+	if (pending != NULL)
+		set_free(pending);
+	while (w->retired != NULL) {
+		struct listener_set *next = w->retired->next;
+		set_free(w->retired);
+		w->retired = next;
+	}
+	if (w->cur != NULL) {
+		set_free(w->cur);
+		w->cur = NULL;
 	}
 	if (w->ctl_ev)
 		event_free(w->ctl_ev);

@@ -38,10 +38,16 @@ hold() {
 	local name=$1 count=$2
 	shift 2
 	mkfifo "$T/$name.in" || return 1
-	start_bg "$name" "$PYTHON" "$TOOLS/hold.py" "$@" \
-		"$(host_of "$ADDR")" "$(port_of "$ADDR")" "$count" <"$T/$name.in"
-	HOLD_PID=$BG_PID
-	exec {HOLD_FD}>"$T/$name.in"
+	# Opened read-write first: opening a FIFO for reading alone would
+	# block until a writer appears.  Closing it later is hold.py's EOF.
+	exec {HOLD_FD}<>"$T/$name.in"
+	# Not start_bg: bash gives a background command /dev/null as stdin
+	# unless that command itself redirects it.
+	"$PYTHON" "$TOOLS/hold.py" "$@" "$(host_of "$ADDR")" \
+		"$(port_of "$ADDR")" "$count" <"$T/$name.in" \
+		>"$T/$name.out" 2>"$T/$name.err" {HOLD_FD}>&- &
+	HOLD_PID=$!
+	_pids+=("$HOLD_PID")
 	wait_for_file_line "$T/$name.out" "^held $count\$" 30 "$HOLD_PID"
 }
 
