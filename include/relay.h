@@ -15,6 +15,12 @@
 
 #define RELAY_BUF_SIZE (64 * 1024)
 
+/* A read shorter than this most likely emptied the socket (a request, a
+ * response): stop and let the event loop report more, rather than pay for
+ * a read that returns EAGAIN.  Longer reads look like bulk transfer, where
+ * more has usually arrived by the time the write is done. */
+#define RELAY_SMALL_READ (16 * 1024)
+
 struct relay_dir {
 	char *buf;              /* queued bytes (PROXY header, copy path) */
 	uint32_t off, len;      /* pending bytes are buf[off .. off+len) */

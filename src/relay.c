@@ -126,10 +126,7 @@ enum relay_result relay_pump_copy(struct relay_dir *d, int from, int to,
 		}
 		d->bytes += (uint64_t)n;
 		d->len = (uint32_t)n;
-		if (n < RELAY_BUF_SIZE) {
-			/* The socket is most likely drained: write this out
-			 * and let the event loop say when more arrives,
-			 * instead of a read that would only return EAGAIN. */
+		if (n < RELAY_SMALL_READ) {
 			if (relay_flush_buf(d, to, err) < 0)
 				return RELAY_DST_ERROR;
 			break;

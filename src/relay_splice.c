@@ -22,7 +22,6 @@ struct pipe_pool {
 };
 
 static __thread struct pipe_pool pool;
-static __thread unsigned pipe_cap;      /* capacity of this thread's pipes */
 static _Atomic unsigned pipe_size;      /* 0: kernel default */
 
 void relay_set_pipe_size(unsigned bytes)
@@ -58,10 +57,7 @@ static int pipe_get(struct relay_dir *d)
 		unsigned want = atomic_load(&pipe_size);
 		if (want > 0)
 			fcntl(fds[0], F_SETPIPE_SZ, (int)want);
-		/* The size in force for this thread's newest pipe: the
-		 * short-read heuristic only needs to be roughly right. */
-		int cap = fcntl(fds[0], F_GETPIPE_SZ);
-		pipe_cap = cap > 0 ? (unsigned)cap : 65536;
+
 	}
 	d->pipe_r = fds[0];
 	d->pipe_w = fds[1];
@@ -92,7 +88,7 @@ enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
                                     int *err)
 {
 	enum relay_result res = RELAY_OK;
-	int drained = 0;        /* the last splice-in did not fill the pipe */
+	int drained = 0;        /* last splice-in was small (relay.h) */
 	int f = relay_flush_buf(d, to, err);   /* PROXY header goes first */
 
 	if (f < 0)
@@ -117,9 +113,6 @@ enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
 			d->in_pipe -= (uint32_t)n;
 			continue;
 		}
-		/* After a short read the socket is most likely empty: let
-		 * the event loop say when more arrives rather than pay for a
-		 * splice that would only return EAGAIN. */
 		if (d->eof || drained)
 			break;
 		if (d->pipe_r < 0 && pipe_get(d) < 0) {
@@ -148,7 +141,7 @@ enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
 		}
 		d->bytes += (uint64_t)n;
 		d->in_pipe = (uint32_t)n;
-		drained = (unsigned)n < pipe_cap;
+		drained = n < RELAY_SMALL_READ;
 	}
 	if (d->in_pipe == 0)
 		relay_pipe_put(d);
