@@ -30,6 +30,8 @@ struct relay_dir {
 	uint8_t eof;            /* source sent FIN */
 	uint8_t shut;           /* FIN passed on with shutdown(SHUT_WR) */
 	uint8_t copy;           /* use the read/write path */
+	uint8_t fin_by_close;   /* the caller closes `to` right after EOF:
+	                           close() sends the FIN, skip shutdown() */
 };
 
 enum relay_result {

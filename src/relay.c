@@ -90,7 +90,8 @@ void relay_pass_eof(struct relay_dir *d, int to)
 		/* Half-close: the destination learns the source is done but
 		 * may keep sending the other way.  ENOTCONN means it is gone
 		 * already; the other direction will notice. */
-		shutdown(to, SHUT_WR);
+		if (!d->fin_by_close)
+			shutdown(to, SHUT_WR);
 		d->shut = 1;
 	}
 }

@@ -65,6 +65,7 @@ struct session {
  * at close: the maximum is what the access log and /metrics report. */
 #define PROBE_EARLY_MS 100
 #define PROBE_MS 1000
+#define PROBE_CLOSE_BYTES (256 * 1024)
 
 /* bev armed only as a timer (unix backend retry). */
 #define MASK_TIMER 0x100
@@ -225,7 +226,12 @@ static void session_end(struct session *s, enum session_end why,
 	struct listener *l = s->l;
 	struct worker *w = l->w;
 
-	if (s->is_mptcp && s->cfd >= 0)
+	/* One last sample, except for short small exchanges (a request and
+	 * its response): that is where a syscall per connection counts, and
+	 * one that moved little did not need a second path. */
+	if (s->is_mptcp && s->cfd >= 0 &&
+	    (server_now_ms() >= s->start_ms + PROBE_EARLY_MS ||
+	     s->up.bytes + s->down.bytes >= PROBE_CLOSE_BYTES))
 		probe_subflows(s, server_now_ms());
 	log_end(s, why);
 	stats_closed(l->stats, (int)why, s->is_mptcp, s->subflows);
@@ -286,6 +292,9 @@ static int pump(struct session *s, int upward)
 {
 	struct relay_dir *d = upward ? &s->up : &s->down;
 	uint64_t before = d->bytes;
+	/* When the other direction is finished, this one's EOF ends the
+	 * session and the close right after it carries the FIN. */
+	d->fin_by_close = relay_done(upward ? &s->down : &s->up);
 	int err = 0;
 	enum relay_result r = upward ? relay_pump(d, s->cfd, s->bfd, &err)
 	                             : relay_pump(d, s->bfd, s->cfd, &err);
