@@ -16,6 +16,9 @@
 #include "config.h"
 
 #define MAX_CONNECTIONS_LIMIT 1000000
+#define WORKERS_MAX 64
+#define PIPE_SIZE_MIN 4096              /* "4k" in messages */
+#define PIPE_SIZE_MAX (1024 * 1024)     /* "1m": fs.pipe-max-size's default */
 #define LISTENER_NAME_MAX 32
 #define REASON_MAX 512
 
@@ -26,6 +29,10 @@ enum gkey {
 	G_PIDFILE,
 	G_MAX_CONNECTIONS,
 	G_SHUTDOWN_TIMEOUT,
+	G_WORKERS,
+	G_SPLICE,
+	G_PIPE_SIZE,
+	G_STATS,
 	G_NKEYS
 };
 

@@ -3,16 +3,18 @@
  * the checks every key goes through (known, set once, not empty) and the
  * [global] values; config_listener.c takes [listener:NAME]. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "config_internal.h"
 #include "parse.h"
 
 const char *const cfg_global_keys[G_NKEYS + 1] = {
 	"log_level", "log", "access_log", "pidfile", "max_connections",
-	"shutdown_timeout", NULL
+	"shutdown_timeout", "workers", "splice", "pipe_size", "stats", NULL
 };
 
 const char *const cfg_listener_keys[L_NKEYS + 1] = {
@@ -99,11 +101,66 @@ static int set_target(struct parser *p, const char *key, const char *value,
 	return 0;
 }
 
+/* "auto" (one per CPU: 0) or 1..WORKERS_MAX. */
+static void set_workers(struct parser *p, const char *key, const char *value)
+{
+	char err[REASON_MAX];
+	uint64_t n;
+
+	if (strcasecmp(value, "auto") == 0)
+		p->cfg->workers = 0;
+	else if (parse_uint(value, 1, WORKERS_MAX, &n, err, sizeof(err)) == 0)
+		p->cfg->workers = (unsigned)n;
+	else
+		KEY_ERR(p, key, "bad value \"%s\": expected auto or an integer "
+		        "from 1 to %d", value, WORKERS_MAX);
+}
+
+/* "default" (the kernel's: 0) or a size in PIPE_SIZE_MIN..MAX. */
+static void set_pipe_size(struct parser *p, const char *key,
+                          const char *value)
+{
+	char err[REASON_MAX];
+	uint64_t n;
+
+	if (strcasecmp(value, "default") == 0)
+		p->cfg->pipe_size = 0;
+	else if (parse_size(value, &n, err, sizeof(err)) == 0 &&
+	         n >= PIPE_SIZE_MIN && n <= PIPE_SIZE_MAX)
+		p->cfg->pipe_size = (unsigned)n;
+	else
+		KEY_ERR(p, key, "bad size \"%s\": expected default or a size "
+		        "from 4k to 1m", value);
+}
+
+/* "off" or an IP address and port (0: an ephemeral port).  Clashes with
+ * listener binds are found by cfg_validate(). */
+static void set_stats(struct parser *p, const char *key, const char *value)
+{
+	char err[REASON_MAX];
+
+	if (strcasecmp(value, "off") == 0) {
+		p->cfg->stats_enabled = 0;
+		return;
+	}
+	if (strpbrk(value, ":[") == NULL) {
+		KEY_ERR(p, key, "bad value \"%s\": expected off or an address "
+		        "and port, as 127.0.0.1:9090", value);
+		return;
+	}
+	if (addr_parse(value, ADDR_ALLOW_INET, &p->cfg->stats, err,
+	               sizeof(err)) < 0) {
+		KEY_ERR(p, key, "bad address \"%s\": %s", value, err);
+		return;
+	}
+	p->cfg->stats_enabled = 1;
+}
+
 static void global_key(struct parser *p, const char *name, const char *value)
 {
 	struct config *cfg = p->cfg;
 	char err[REASON_MAX];
-	int k, lvl;
+	int k, lvl, b;
 
 	k = cfg_key_claim(p, name, value, cfg_global_keys, p->global_key_line,
 	                  cfg_listener_keys, "a [listener:NAME] section");
@@ -145,6 +202,21 @@ static void global_key(struct parser *p, const char *name, const char *value)
 		if (parse_duration_ms(value, &cfg->shutdown_timeout_ms, err,
 		                      sizeof(err)) < 0)
 			KEY_ERR(p, name, "%s", err);
+		break;
+	case G_WORKERS:
+		set_workers(p, name, value);
+		break;
+	case G_SPLICE:
+		if (parse_bool(value, &b, err, sizeof(err)) < 0)
+			KEY_ERR(p, name, "%s", err);
+		else
+			cfg->splice = b;
+		break;
+	case G_PIPE_SIZE:
+		set_pipe_size(p, name, value);
+		break;
+	case G_STATS:
+		set_stats(p, name, value);
 		break;
 	case G_NKEYS:
 		break;

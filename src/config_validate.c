@@ -1,9 +1,11 @@
 /* The checks that need the whole file, run once after the last line:
- * required keys, each IPv6 bind's v6only, and binds that would collide
- * (or, with SO_REUSEPORT, silently share a port) within one listener or
- * across listeners. */
+ * required keys, each IPv6 bind's v6only, binds that would collide (or,
+ * with SO_REUSEPORT, silently share a port) within one listener, across
+ * listeners or with the stats endpoint, and settings that cannot take
+ * effect. */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "addr.h"
 #include "config_internal.h"
@@ -70,9 +72,12 @@ static enum overlap bind_overlap(const struct bind_cfg *x,
 	return OV_NONE;
 }
 
-#define BIND_ERR(...) cfg_err_add(p, y->line, ylabel, "bind", __VA_ARGS__)
+#define BIND_ERR(...) \
+	cfg_err_add(p, y->line, ylabel, yl != NULL ? "bind" : "stats", \
+	            __VA_ARGS__)
 
-/* Report y, the later of two overlapping binds (xl, yl: their listeners). */
+/* Report y, the later of two overlapping binds (xl, yl: their listeners;
+ * yl NULL when y is the stats endpoint). */
 static void report_overlap(struct parser *p, enum overlap ov,
                            const struct listener_cfg *xl,
                            const struct bind_cfg *x,
@@ -80,7 +85,8 @@ static void report_overlap(struct parser *p, enum overlap ov,
                            const struct bind_cfg *y)
 {
 	char xs[ADDR_STRLEN], ys[ADDR_STRLEN];
-	char *xlabel = listener_label(xl), *ylabel = listener_label(yl);
+	char *xlabel = listener_label(xl);
+	char *ylabel = yl != NULL ? listener_label(yl) : strdup("[global]");
 
 	if (xlabel == NULL || ylabel == NULL) {
 		p->oom = true;
@@ -116,8 +122,8 @@ static void report_overlap(struct parser *p, enum overlap ov,
 	case OV_DUALSTACK:
 		if (y->addr.ss.ss_family == AF_INET6)
 			BIND_ERR("%s is dual-stack and overlaps %s bound by %s "
-			         "on line %d; set v6only = on", ys, xs, xlabel,
-			         x->line);
+			         "on line %d%s", ys, xs, xlabel, x->line,
+			         yl != NULL ? "; set v6only = on" : "");
 		else
 			BIND_ERR("%s overlaps dual-stack %s bound by %s on "
 			         "line %d; set v6only = on in %s", ys, xs,
@@ -165,6 +171,44 @@ static void check_overlaps(struct parser *p)
 	}
 }
 
+/* The stats endpoint binds like a listener (an IPv6 one dual-stack, the
+ * system's default), so it must not collide with a listener bind. */
+static void check_stats(struct parser *p)
+{
+	const struct config *cfg = p->cfg;
+	struct bind_cfg s;
+	size_t i, j;
+
+	if (!cfg->stats_enabled)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.addr = cfg->stats;
+	s.line = p->global_key_line[G_STATS];
+	for (i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+
+		for (j = 0; j < l->nbinds; j++) {
+			enum overlap ov = bind_overlap(&l->binds[j], &s);
+
+			if (ov != OV_NONE) {
+				report_overlap(p, ov, l, &l->binds[j], NULL, &s);
+				return;
+			}
+		}
+	}
+}
+
+/* Settings that cannot matter: reported, like an unused v6only. */
+static void check_global(struct parser *p)
+{
+	int line = p->global_key_line[G_PIPE_SIZE];
+
+	/* A bad value on that line is already reported. */
+	if (!p->cfg->splice && line != 0 && !cfg_err_on_line(p, line))
+		cfg_err_add(p, line, "[global]", "pipe_size",
+		            "has no effect: splice = off");
+}
+
 void cfg_validate(struct parser *p)
 {
 	struct config *cfg = p->cfg;
@@ -197,6 +241,8 @@ void cfg_validate(struct parser *p)
 		free(label);
 	}
 	check_overlaps(p);
+	check_stats(p);
+	check_global(p);
 	if (cfg->nlisteners == 0)
 		cfg_err_add(p, 0, NULL, NULL,
 		            "no [listener:NAME] section: nothing to do");

@@ -96,6 +96,10 @@ START_TEST(minimal_file_gets_defaults)
 	ck_assert_ptr_null(cfg->pidfile);
 	ck_assert_uint_eq(cfg->max_connections, 65536);
 	ck_assert_uint_eq(cfg->shutdown_timeout_ms, 30000);
+	ck_assert_uint_eq(cfg->workers, 0);
+	ck_assert_int_eq(cfg->splice, 1);
+	ck_assert_uint_eq(cfg->pipe_size, 0);
+	ck_assert_int_eq(cfg->stats_enabled, 0);
 	ck_assert_uint_eq(cfg->nlisteners, 1);
 	l = &cfg->listeners[0];
 	ck_assert_str_eq(l->name, "web");
@@ -126,6 +130,10 @@ START_TEST(full_file_sets_every_key)
 		"pidfile = /run/mptcp-frontd.pid\n"
 		"max_connections = 1000\n"
 		"shutdown_timeout = 2m\n"
+		"workers = 4\n"
+		"splice = on\n"
+		"pipe_size = 256k\n"
+		"stats = 127.0.0.1:9090\n"
 		"\n"
 		"[listener:web]\n"
 		"bind = 0.0.0.0:443, [::]:443\n"
@@ -150,17 +158,22 @@ START_TEST(full_file_sets_every_key)
 	ck_assert_str_eq(cfg->pidfile, "/run/mptcp-frontd.pid");
 	ck_assert_uint_eq(cfg->max_connections, 1000);
 	ck_assert_uint_eq(cfg->shutdown_timeout_ms, 120000);
+	ck_assert_uint_eq(cfg->workers, 4);
+	ck_assert_int_eq(cfg->splice, 1);
+	ck_assert_uint_eq(cfg->pipe_size, 256 * 1024);
+	ck_assert_int_eq(cfg->stats_enabled, 1);
+	ck_assert_str_eq(fmt(&cfg->stats), "127.0.0.1:9090");
 	ck_assert_uint_eq(cfg->nlisteners, 2);
 
 	l = &cfg->listeners[0];
 	ck_assert_str_eq(l->name, "web");
-	ck_assert_int_eq(l->line, 9);
+	ck_assert_int_eq(l->line, 13);
 	ck_assert_uint_eq(l->nbinds, 2);
 	ck_assert_str_eq(fmt(&l->binds[0].addr), "0.0.0.0:443");
 	ck_assert_str_eq(fmt(&l->binds[1].addr), "[::]:443");
 	ck_assert_int_eq(l->binds[1].v6only, 1);
-	ck_assert_int_eq(l->binds[0].line, 10);
-	ck_assert_int_eq(l->binds[1].line, 10);
+	ck_assert_int_eq(l->binds[0].line, 14);
+	ck_assert_int_eq(l->binds[1].line, 14);
 	ck_assert_int_eq(l->v6only, 1);
 	ck_assert_int_eq(l->mptcp, MPTCP_MODE_REQUIRED);
 	ck_assert_uint_eq(l->nbackends, 3);
@@ -174,7 +187,7 @@ START_TEST(full_file_sets_every_key)
 
 	l = &cfg->listeners[1];
 	ck_assert_str_eq(l->name, "other");
-	ck_assert_int_eq(l->line, 19);
+	ck_assert_int_eq(l->line, 23);
 	ck_assert_int_eq(l->mptcp, MPTCP_MODE_OFF);
 	ck_assert_int_eq(l->proxy_protocol, PP_MODE_OFF);
 	config_free(cfg);
@@ -329,6 +342,111 @@ START_TEST(limits_accept_their_bounds)
 	              "max_connections = 0\n");
 	ck_assert_uint_eq(cfg->max_connections, 1);
 	ck_assert_uint_eq(cfg->listeners[0].max_connections, 0);
+	config_free(cfg);
+}
+END_TEST
+
+/* A config with "[global]\nKEY = VALUE\n" before GOOD_LISTENER. */
+static struct config *load_global(const char *key, const char *value)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "[global]\n%s = %s\n" GOOD_LISTENER, key,
+	         value);
+	return load_ok(text);
+}
+
+/* The scalar settings after "[global] KEY = VALUE" (its pointers are
+ * freed: read numbers only). */
+static struct config global_of(const char *key, const char *value)
+{
+	struct config *cfg = load_global(key, value);
+	struct config copy = *cfg;
+
+	config_free(cfg);
+	return copy;
+}
+
+START_TEST(workers_values)
+{
+	ck_assert_uint_eq(global_of("workers", "auto").workers, 0);
+	ck_assert_uint_eq(global_of("workers", "AUTO").workers, 0);
+	ck_assert_uint_eq(global_of("workers", "1").workers, 1);
+	ck_assert_uint_eq(global_of("workers", "8").workers, 8);
+	ck_assert_uint_eq(global_of("workers", "64").workers, 64);
+}
+END_TEST
+
+START_TEST(splice_values)
+{
+	ck_assert_int_eq(global_of("splice", "on").splice, 1);
+	ck_assert_int_eq(global_of("splice", "off").splice, 0);
+	ck_assert_int_eq(global_of("splice", "OFF").splice, 0);
+	ck_assert_int_eq(global_of("splice", "yes").splice, 1);
+	ck_assert_int_eq(global_of("splice", "no").splice, 0);
+}
+END_TEST
+
+START_TEST(pipe_size_values)
+{
+	ck_assert_uint_eq(global_of("pipe_size", "default").pipe_size, 0);
+	ck_assert_uint_eq(global_of("pipe_size", "Default").pipe_size, 0);
+	ck_assert_uint_eq(global_of("pipe_size", "4k").pipe_size, 4096);
+	ck_assert_uint_eq(global_of("pipe_size", "4096").pipe_size, 4096);
+	ck_assert_uint_eq(global_of("pipe_size", "64K").pipe_size, 65536);
+	/* not a power of two: the kernel rounds it up */
+	ck_assert_uint_eq(global_of("pipe_size", "100k").pipe_size, 102400);
+	ck_assert_uint_eq(global_of("pipe_size", "1m").pipe_size, 1048576);
+	ck_assert_uint_eq(global_of("pipe_size", "1048576").pipe_size,
+	                  1048576);
+}
+END_TEST
+
+START_TEST(stats_values)
+{
+	struct config *cfg = load_global("stats", "off");
+
+	ck_assert_int_eq(cfg->stats_enabled, 0);
+	config_free(cfg);
+	cfg = load_global("stats", "OFF");
+	ck_assert_int_eq(cfg->stats_enabled, 0);
+	config_free(cfg);
+	cfg = load_global("stats", "127.0.0.1:9090");
+	ck_assert_int_eq(cfg->stats_enabled, 1);
+	ck_assert_str_eq(fmt(&cfg->stats), "127.0.0.1:9090");
+	config_free(cfg);
+	cfg = load_global("stats", "[::1]:9090");
+	ck_assert_int_eq(cfg->stats_enabled, 1);
+	ck_assert_str_eq(fmt(&cfg->stats), "[::1]:9090");
+	config_free(cfg);
+	/* port 0: an ephemeral port, even on a listener's address */
+	cfg = load_global("stats", "127.0.0.1:0");
+	ck_assert_int_eq(cfg->stats_enabled, 1);
+	ck_assert_str_eq(fmt(&cfg->stats), "127.0.0.1:0");
+	config_free(cfg);
+}
+END_TEST
+
+/* Addresses that share no port with a listener's, or could be bound
+ * beside it. */
+START_TEST(stats_beside_listeners)
+{
+	struct config *cfg = load_ok("[global]\n"
+	                             "stats = 127.0.0.1:8000\n"
+	                             "[listener:a]\n"
+	                             "bind = 127.0.0.2:8000, 127.0.0.1:8001, "
+	                             "[::]:8000, 127.0.0.1:0\n"
+	                             "v6only = on\n"
+	                             "backend = 127.0.0.1:1\n");
+
+	ck_assert_int_eq(cfg->stats_enabled, 1);
+	config_free(cfg);
+	cfg = load_ok("[global]\n"
+	              "stats = 0.0.0.0:0\n"
+	              "[listener:a]\n"
+	              "bind = 0.0.0.0:0, [::]:0\n"
+	              "backend = 127.0.0.1:1\n");
+	ck_assert_int_eq(cfg->stats_enabled, 1);
 	config_free(cfg);
 }
 END_TEST
@@ -805,19 +923,26 @@ START_TEST(error_unknown_key)
 {
 	/* keys of later versions are unknown for now */
 	EXPECT_ERRORS("[global]\n"
-	              "workers = auto\n"
 	              "user = www-data\n"
 	              "group = www-data\n"
-	              "stats = 127.0.0.1:9090\n"
 	              GOOD_LISTENER
 	              "accept_proxy = on\n"
 	              "tls_cert = /etc/cert.pem\n",
-	              "t.ini:2: [global] workers: unknown key",
-	              "t.ini:3: [global] user: unknown key",
-	              "t.ini:4: [global] group: unknown key",
-	              "t.ini:5: [global] stats: unknown key",
-	              "t.ini:9: [listener:web] accept_proxy: unknown key",
-	              "t.ini:10: [listener:web] tls_cert: unknown key");
+	              "t.ini:2: [global] user: unknown key",
+	              "t.ini:3: [global] group: unknown key",
+	              "t.ini:7: [listener:web] accept_proxy: unknown key",
+	              "t.ini:8: [listener:web] tls_cert: unknown key");
+	EXPECT_ERRORS("[global]\n"
+	              "worker = 4\n"
+	              "pipesize = 64k\n"
+	              GOOD_LISTENER
+	              "stats = off\n",
+	              "t.ini:2: [global] worker: unknown key; did you mean "
+	              "\"workers\"?",
+	              "t.ini:3: [global] pipesize: unknown key; did you mean "
+	              "\"pipe_size\"?",
+	              "t.ini:7: [listener:web] stats: unknown key here; it "
+	              "belongs in [global]");
 }
 END_TEST
 
@@ -888,6 +1013,154 @@ START_TEST(error_bad_global_values)
 	EXPECT_ERRORS("[global]\nmax_connections = 1000001\n" GOOD_LISTENER,
 	              "t.ini:2: [global] max_connections: bad number "
 	              "\"1000001\": expected an integer from 1 to 1000000");
+}
+END_TEST
+
+/* One bad [global] value: KEY = VALUE on line 2 gets exactly `reason`. */
+static void expect_global_error(const char *key, const char *value,
+                                const char *reason)
+{
+	char text[512], want[512];
+
+	snprintf(text, sizeof(text), "[global]\n%s = %s\n" GOOD_LISTENER, key,
+	         value);
+	snprintf(want, sizeof(want), "t.ini:2: [global] %s: %s", key, reason);
+	EXPECT_ERRORS(text, want);
+}
+
+START_TEST(error_bad_workers)
+{
+	static const char *const bad[] = {
+		"0", "65", "-1", "4.5", "many", "auto4", "1 2", "0x10", NULL
+	};
+	char reason[128];
+	size_t i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(reason, sizeof(reason), "bad value \"%s\": expected "
+		         "auto or an integer from 1 to 64", bad[i]);
+		expect_global_error("workers", bad[i], reason);
+	}
+}
+END_TEST
+
+START_TEST(error_bad_splice)
+{
+	expect_global_error("splice", "maybe",
+	                    "bad value \"maybe\": expected on or off");
+	expect_global_error("splice", "2",
+	                    "bad value \"2\": expected on or off");
+}
+END_TEST
+
+START_TEST(error_bad_pipe_size)
+{
+	static const char *const bad[] = {
+		"0", "4095", "3k", "1025k", "2m", "1g", "1048577", "-4k",
+		"64kb", "64 k", "big", "kernel", NULL
+	};
+	char reason[128];
+	size_t i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(reason, sizeof(reason), "bad size \"%s\": expected "
+		         "default or a size from 4k to 1m", bad[i]);
+		expect_global_error("pipe_size", bad[i], reason);
+	}
+}
+END_TEST
+
+START_TEST(error_pipe_size_without_splice)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "pipe_size = 64k\n"
+	              "splice = off\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: [global] pipe_size: has no effect: splice = "
+	              "off");
+	EXPECT_ERRORS("[global]\n"
+	              "splice = off\n"
+	              "pipe_size = default\n"
+	              GOOD_LISTENER,
+	              "t.ini:3: [global] pipe_size: has no effect: splice = "
+	              "off");
+	/* a bad value is reported once, for what it is */
+	EXPECT_ERRORS("[global]\n"
+	              "splice = off\n"
+	              "pipe_size = 8m\n"
+	              GOOD_LISTENER,
+	              "t.ini:3: [global] pipe_size: bad size \"8m\": expected "
+	              "default or a size from 4k to 1m");
+}
+END_TEST
+
+START_TEST(error_bad_stats)
+{
+	expect_global_error("stats", "on", "bad value \"on\": expected off or "
+	                    "an address and port, as 127.0.0.1:9090");
+	expect_global_error("stats", "9090", "bad value \"9090\": expected "
+	                    "off or an address and port, as 127.0.0.1:9090");
+	expect_global_error("stats", "localhost:9090", "bad address "
+	                    "\"localhost:9090\": host names are not allowed "
+	                    "here; use an IP address");
+	expect_global_error("stats", "unix:/run/stats.sock", "bad address "
+	                    "\"unix:/run/stats.sock\": unix sockets are not "
+	                    "allowed here");
+	expect_global_error("stats", "[::1]", "bad address \"[::1]\": "
+	                    "missing port");
+	expect_global_error("stats", "127.0.0.1:65536", "bad address "
+	                    "\"127.0.0.1:65536\": port out of range");
+	expect_global_error("stats", "::1:9090", "bad address \"::1:9090\": "
+	                    "IPv6 address must be in brackets, as [::1]:443");
+}
+END_TEST
+
+START_TEST(error_stats_overlaps_listener)
+{
+	/* the same address, in whichever listener and wherever [global] is */
+	EXPECT_ERRORS(GOOD_LISTENER
+	              "[listener:api]\n"
+	              "bind = 127.0.0.1:9090\n"
+	              "backend = 127.0.0.1:8080\n"
+	              "[global]\n"
+	              "stats = 127.0.0.1:9090\n",
+	              "t.ini:8: [global] stats: 127.0.0.1:9090 is already bound "
+	              "by [listener:api] on line 5");
+	EXPECT_ERRORS("[global]\n"
+	              "stats = [::1]:8000\n"
+	              "[listener:web]\n"
+	              "bind = 127.0.0.1:8000, [::1]:8000\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:2: [global] stats: [::1]:8000 is already bound by "
+	              "[listener:web] on line 4");
+	/* a wildcard on either side */
+	EXPECT_ERRORS("[global]\n"
+	              "stats = 127.0.0.1:8000\n"
+	              "[listener:web]\n"
+	              "bind = 0.0.0.0:8000\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:2: [global] stats: 127.0.0.1:8000 overlaps "
+	              "0.0.0.0:8000 bound by [listener:web] on line 4");
+	EXPECT_ERRORS("[global]\n"
+	              "stats = 0.0.0.0:8000\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: [global] stats: 0.0.0.0:8000 overlaps "
+	              "127.0.0.1:8000 bound by [listener:web] on line 4");
+	/* dual-stack on either side */
+	EXPECT_ERRORS("[global]\n"
+	              "stats = 127.0.0.1:8000\n"
+	              "[listener:web]\n"
+	              "bind = [::]:8000\n"
+	              "backend = 127.0.0.1:8080\n",
+	              "t.ini:2: [global] stats: 127.0.0.1:8000 overlaps "
+	              "dual-stack [::]:8000 bound by [listener:web] on line 4; "
+	              "set v6only = on in [listener:web]");
+	EXPECT_ERRORS("[global]\n"
+	              "stats = [::]:8000\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: [global] stats: [::]:8000 is dual-stack and "
+	              "overlaps 127.0.0.1:8000 bound by [listener:web] on "
+	              "line 4");
 }
 END_TEST
 
@@ -1292,6 +1565,11 @@ static Suite *make_suite(void)
 	ADD(s, proxy_protocol_modes);
 	ADD(s, log_targets);
 	ADD(s, limits_accept_their_bounds);
+	ADD(s, workers_values);
+	ADD(s, splice_values);
+	ADD(s, pipe_size_values);
+	ADD(s, stats_values);
+	ADD(s, stats_beside_listeners);
 	ADD(s, backend_failover_order_kept);
 	ADD(s, backend_host_name_resolved_at_load);
 	ADD(s, dual_stack_wildcard_alone);
@@ -1331,6 +1609,12 @@ static Suite *make_suite(void)
 	ADD(s, error_duplicate_key);
 	ADD(s, error_empty_value);
 	ADD(s, error_bad_global_values);
+	ADD(s, error_bad_workers);
+	ADD(s, error_bad_splice);
+	ADD(s, error_bad_pipe_size);
+	ADD(s, error_pipe_size_without_splice);
+	ADD(s, error_bad_stats);
+	ADD(s, error_stats_overlaps_listener);
 	ADD(s, error_bad_listener_values);
 	ADD(s, error_bad_bind);
 	ADD(s, error_bind_list_shape);
