@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -240,6 +241,12 @@ struct stats_http *stats_http_start(struct event_base *base,
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind_addr->ss.ss_family == AF_INET6) {
+		/* [::]:P serves IPv4 too, as the configuration check assumes,
+		 * whatever net.ipv6.bindv6only says. */
+		int v6only = 0;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	}
 	if (bind(fd, (const struct sockaddr *)&bind_addr->ss,
 	         bind_addr->len) < 0 || listen(fd, 64) < 0)
 		goto fail;
