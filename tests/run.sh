@@ -83,7 +83,43 @@ if [ $check_rc -ne 0 ] && [ "$fail" -eq 0 ]; then
 	fail=1
 fi
 
+# add_counts LINE: add an "N passed, N failed[, N skipped]" line to ours.
+add_counts() {
+	local p f k
+	p=$(printf '%s\n' "$1" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(printf '%s\n' "$1" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	k=$(printf '%s\n' "$1" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-1}))
+	skip=$((skip + ${k:-0}))
+}
+
 if [ "${CI:-}" = true ] && [ "${SANITIZE:-0}" != 1 ]; then
+	# The whole suite again, built with ASan + UBSan, in a copy of the
+	# tracked files (this tree is configured in place already).
+	sandir=$(mktemp -d /tmp/mptcp-frontd-asan.XXXXXX)
+	git ls-files -z | xargs -0 cp --parents -t "$sandir" 2>/dev/null ||
+		fail_setup "cannot copy the tree for the sanitizer run"
+	echo "== ASan + UBSan build: the whole suite again"
+	SANITIZE=1 bash "$sandir/tests/run.sh" >"$sandir.log" 2>&1
+	grep -E '^(FAIL|ERROR|XPASS):|^=====' "$sandir.log" | head -40
+	add_counts "$(tail -n 1 "$sandir.log")"
+	echo "ASan + UBSan: $(tail -n 1 "$sandir.log")"
+	rm -rf "$sandir" "$sandir.log"
+
+	# The benchmark's quick mode as a smoke check: it must run and print
+	# its table; no thresholds here.
+	if bash tests/bench/smoke.sh >/tmp/mptcp-frontd-smoke.$$ 2>&1 &&
+		grep -q '^ok 1' /tmp/mptcp-frontd-smoke.$$; then
+		echo "PASS: benchmark smoke (tests/bench/smoke.sh)"
+		pass=$((pass + 1))
+	else
+		tail -40 /tmp/mptcp-frontd-smoke.$$
+		echo "FAIL: benchmark smoke (tests/bench/smoke.sh)"
+		fail=$((fail + 1))
+	fi
+	rm -f /tmp/mptcp-frontd-smoke.$$
+
 	# The release tarball must build and pass its own tests too.
 	if make -s distcheck >/tmp/mptcp-frontd-distcheck.$$ 2>&1; then
 		echo "PASS: make distcheck"
