@@ -447,11 +447,7 @@ START_TEST(split_hostname_rejects_others)
 }
 END_TEST
 
-#define ADD(s, t) do { \
-	TCase *tc_ = tcase_create(#t); \
-	tcase_add_test(tc_, t); \
-	suite_add_tcase((s), tc_); \
-} while (0)
+#define ADD(s, t) UNIT_ADD(s, t)
 
 static Suite *make_suite(void)
 {

@@ -1546,11 +1546,7 @@ START_TEST(errors_are_appended)
 }
 END_TEST
 
-#define ADD(s, t) do { \
-	TCase *tc_ = tcase_create(#t); \
-	tcase_add_test(tc_, t); \
-	suite_add_tcase((s), tc_); \
-} while (0)
+#define ADD(s, t) UNIT_ADD(s, t)
 
 static Suite *make_suite(void)
 {

@@ -694,17 +694,9 @@ START_TEST(printed_format)
 }
 END_TEST
 
-#define ADD(s, t) do { \
-	TCase *tc_ = tcase_create(#t); \
-	tcase_add_test(tc_, t); \
-	suite_add_tcase((s), tc_); \
-} while (0)
+#define ADD(s, t) UNIT_ADD(s, t)
 /* Run with the data at an aligned and at an odd address (_i = 0, 1). */
-#define ADD_ALIGNED(s, t) do { \
-	TCase *tc_ = tcase_create(#t); \
-	tcase_add_loop_test(tc_, t, 0, 2); \
-	suite_add_tcase((s), tc_); \
-} while (0)
+#define ADD_ALIGNED(s, t) UNIT_ADD_LOOP(s, t, 2)
 
 static Suite *make_suite(void)
 {

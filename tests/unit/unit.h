@@ -18,6 +18,21 @@ static inline int unit_run(Suite *s)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* One test case per test function, named after it, so the TAP output
+ * names the behaviour. */
+#define UNIT_ADD(s, t) do { \
+	TCase *tc_ = tcase_create(#t); \
+	tcase_add_test(tc_, t); \
+	suite_add_tcase((s), tc_); \
+} while (0)
+
+/* The same, run `n` times with _i = 0 .. n-1. */
+#define UNIT_ADD_LOOP(s, t, n) do { \
+	TCase *tc_ = tcase_create(#t); \
+	tcase_add_loop_test(tc_, t, 0, (n)); \
+	suite_add_tcase((s), tc_); \
+} while (0)
+
 #define UNIT_MAIN(suite_fn) \
 	int main(void) { return unit_run(suite_fn()); }
 
