@@ -91,24 +91,36 @@ static int per_listener(struct evbuffer *out, struct listener_stats *head,
 	return 0;
 }
 
+/* A counter family with two samples per listener, told apart by `label`
+ * (value a at offset a_off, value b at offset b_off). */
+static int split(struct evbuffer *out, struct listener_stats *head,
+                 const char *name, const char *help, const char *label,
+                 const char *a, size_t a_off, const char *b, size_t b_off)
+{
+	if (family(out, name, "counter", help) < 0)
+		return -1;
+	for (struct listener_stats *st = head; st != NULL; st = st->next) {
+		ADD("mptcp_frontd_%s{listener=\"%s\",%s=\"%s\"} %llu\n", name,
+		    st->name, label, a,
+		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + a_off)));
+		ADD("mptcp_frontd_%s{listener=\"%s\",%s=\"%s\"} %llu\n", name,
+		    st->name, label, b,
+		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + b_off)));
+	}
+	return 0;
+}
+
 int stats_render(struct evbuffer *out, struct listener_stats *head)
 {
 	struct listener_stats *st;
 
-	if (family(out, "connections_accepted_total", "counter",
-	           "Client connections accepted, by what the client "
-	           "negotiated: mptcp, or tcp (plain TCP client or MPTCP "
-	           "fallback).") < 0)
+	if (split(out, head, "connections_accepted_total",
+	          "Client connections accepted, by what the client negotiated: "
+	          "mptcp, or tcp (plain TCP client or MPTCP fallback).",
+	          "proto", "mptcp",
+	          offsetof(struct listener_stats, accepted_mptcp), "tcp",
+	          offsetof(struct listener_stats, accepted_tcp)) < 0)
 		return -1;
-	for (st = head; st != NULL; st = st->next) {
-		const char *n = st->name;
-		ADD("mptcp_frontd_connections_accepted_total{listener=\"%s\","
-		    "proto=\"mptcp\"} %llu\n", n,
-		    (unsigned long long)rd(&st->accepted_mptcp));
-		ADD("mptcp_frontd_connections_accepted_total{listener=\"%s\","
-		    "proto=\"tcp\"} %llu\n", n,
-		    (unsigned long long)rd(&st->accepted_tcp));
-	}
 	if (per_listener(out, head, "connections_active", "gauge",
 	                 "Client connections open now.",
 	                 offsetof(struct listener_stats, active)) < 0 ||
@@ -117,18 +129,12 @@ int stats_render(struct evbuffer *out, struct listener_stats *head)
 	                 "(refused, timed out, ...).",
 	                 offsetof(struct listener_stats, connect_failures)) < 0)
 		return -1;
-	if (family(out, "bytes_relayed_total", "counter",
-	           "Payload bytes relayed (PROXY header not counted).") < 0)
+	if (split(out, head, "bytes_relayed_total",
+	          "Payload bytes relayed (PROXY header not counted).",
+	          "direction", "client_to_backend",
+	          offsetof(struct listener_stats, bytes_in), "backend_to_client",
+	          offsetof(struct listener_stats, bytes_out)) < 0)
 		return -1;
-	for (st = head; st != NULL; st = st->next) {
-		const char *n = st->name;
-		ADD("mptcp_frontd_bytes_relayed_total{listener=\"%s\","
-		    "direction=\"client_to_backend\"} %llu\n", n,
-		    (unsigned long long)rd(&st->bytes_in));
-		ADD("mptcp_frontd_bytes_relayed_total{listener=\"%s\","
-		    "direction=\"backend_to_client\"} %llu\n", n,
-		    (unsigned long long)rd(&st->bytes_out));
-	}
 	if (family(out, "connections_closed_total", "counter",
 	           "Closed client connections by how they ended.") < 0)
 		return -1;
