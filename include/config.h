@@ -52,6 +52,8 @@ struct config {
 	unsigned pipe_size;     /* splice pipe size in bytes; 0 = kernel's */
 	int stats_enabled;      /* stats = ADDR given (not off) */
 	struct addr stats;      /* where /metrics is served */
+	char *user;             /* drop privileges to it; NULL when unset */
+	char *group;            /* NULL: the user's groups */
 	struct listener_cfg *listeners;
 	size_t nlisteners;
 };

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -39,6 +41,8 @@ void config_free(struct config *cfg)
 	free(cfg->log);
 	free(cfg->access_log);
 	free(cfg->pidfile);
+	free(cfg->user);
+	free(cfg->group);
 	free(cfg);
 }
 
@@ -159,6 +163,34 @@ static int finish(struct parser *p, struct config **out,
 	return 0;
 }
 
+/* The file says which user the daemon becomes and where it connects:
+ * whoever may write it may do both.  Refuse a file any user can write;
+ * as root, also one that root does not own. */
+static int check_file_access(struct parser *p)
+{
+	struct stat st;
+
+	if (fstat(fileno(p->fp), &st) < 0) {
+		cfg_err_add(p, 0, NULL, NULL, "cannot stat: %s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;       /* a directory, a pipe: reading tells */
+	if (st.st_mode & S_IWOTH) {
+		cfg_err_add(p, 0, NULL, NULL, "writable by other users (mode "
+		            "%04o); fix with chmod o-w %s",
+		            (unsigned)(st.st_mode & 07777), p->name);
+		return -1;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		cfg_err_add(p, 0, NULL, NULL, "owned by uid %ld, not root, "
+		            "while running as root; fix with chown root %s",
+		            (long)st.st_uid, p->name);
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(const char *path, struct config **out,
                 struct config_errors *errs)
 {
@@ -171,6 +203,10 @@ int config_load(const char *path, struct config **out,
 	if (p.fp == NULL) {
 		cfg_err_add(&p, 0, NULL, NULL, "cannot open: "
 		                               "%s", strerror(errno));
+		return finish(&p, out, errs);
+	}
+	if (check_file_access(&p) < 0) {
+		fclose(p.fp);
 		return finish(&p, out, errs);
 	}
 	p.cfg = config_new(path);

@@ -33,6 +33,8 @@ enum gkey {
 	G_SPLICE,
 	G_PIPE_SIZE,
 	G_STATS,
+	G_USER,
+	G_GROUP,
 	G_NKEYS
 };
 

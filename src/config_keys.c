@@ -2,6 +2,9 @@
  * by the reader) decides who takes it.  This file holds the key tables,
  * the checks every key goes through (known, set once, not empty) and the
  * [global] values; config_listener.c takes [listener:NAME]. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +17,8 @@
 
 const char *const cfg_global_keys[G_NKEYS + 1] = {
 	"log_level", "log", "access_log", "pidfile", "max_connections",
-	"shutdown_timeout", "workers", "splice", "pipe_size", "stats", NULL
+	"shutdown_timeout", "workers", "splice", "pipe_size", "stats", "user",
+	"group", NULL
 };
 
 const char *const cfg_listener_keys[L_NKEYS + 1] = {
@@ -156,6 +160,30 @@ static void set_stats(struct parser *p, const char *key, const char *value)
 	p->cfg->stats_enabled = 1;
 }
 
+/* user / group: a name this system knows (checked now, so that -t tells;
+ * the switch itself happens at start-up, after binding). */
+static void set_account(struct parser *p, const char *key, const char *value,
+                        bool is_group, char **out)
+{
+	const char *what = is_group ? "group" : "user";
+	bool found;
+
+	errno = 0;
+	found = is_group ? getgrnam(value) != NULL : getpwnam(value) != NULL;
+	if (!found) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH)
+			KEY_ERR(p, key, "cannot look up %s \"%s\": %s", what,
+			        value, strerror(errno));
+		else
+			KEY_ERR(p, key, "no such %s \"%s\"", what, value);
+		return;
+	}
+	free(*out);
+	*out = strdup(value);
+	if (*out == NULL)
+		p->oom = true;
+}
+
 static void global_key(struct parser *p, const char *name, const char *value)
 {
 	struct config *cfg = p->cfg;
@@ -217,6 +245,12 @@ static void global_key(struct parser *p, const char *name, const char *value)
 		break;
 	case G_STATS:
 		set_stats(p, name, value);
+		break;
+	case G_USER:
+		set_account(p, name, value, false, &cfg->user);
+		break;
+	case G_GROUP:
+		set_account(p, name, value, true, &cfg->group);
 		break;
 	case G_NKEYS:
 		break;

@@ -207,6 +207,11 @@ static void check_global(struct parser *p)
 	if (!p->cfg->splice && line != 0 && !cfg_err_on_line(p, line))
 		cfg_err_add(p, line, "[global]", "pipe_size",
 		            "has no effect: splice = off");
+	line = p->global_key_line[G_GROUP];
+	if (p->cfg->user == NULL && p->global_key_line[G_USER] == 0 &&
+	    line != 0 && !cfg_err_on_line(p, line))
+		cfg_err_add(p, line, "[global]", "group",
+		            "has no effect without user");
 }
 
 void cfg_validate(struct parser *p)

@@ -100,6 +100,8 @@ START_TEST(minimal_file_gets_defaults)
 	ck_assert_int_eq(cfg->splice, 1);
 	ck_assert_uint_eq(cfg->pipe_size, 0);
 	ck_assert_int_eq(cfg->stats_enabled, 0);
+	ck_assert_ptr_null(cfg->user);
+	ck_assert_ptr_null(cfg->group);
 	ck_assert_uint_eq(cfg->nlisteners, 1);
 	l = &cfg->listeners[0];
 	ck_assert_str_eq(l->name, "web");
@@ -190,6 +192,21 @@ START_TEST(full_file_sets_every_key)
 	ck_assert_int_eq(l->line, 23);
 	ck_assert_int_eq(l->mptcp, MPTCP_MODE_OFF);
 	ck_assert_int_eq(l->proxy_protocol, PP_MODE_OFF);
+	config_free(cfg);
+}
+END_TEST
+
+/* root and its group exist on every system. */
+START_TEST(user_and_group_values)
+{
+	struct config *cfg = load_ok("[global]\nuser = root\n" GOOD_LISTENER);
+
+	ck_assert_str_eq(cfg->user, "root");
+	ck_assert_ptr_null(cfg->group);
+	config_free(cfg);
+	cfg = load_ok("[global]\nuser = root\ngroup = root\n" GOOD_LISTENER);
+	ck_assert_str_eq(cfg->user, "root");
+	ck_assert_str_eq(cfg->group, "root");
 	config_free(cfg);
 }
 END_TEST
@@ -923,13 +940,13 @@ START_TEST(error_unknown_key)
 {
 	/* keys of later versions are unknown for now */
 	EXPECT_ERRORS("[global]\n"
-	              "user = www-data\n"
-	              "group = www-data\n"
+	              "chroot = /var/empty\n"
+	              "rlimit_core = 0\n"
 	              GOOD_LISTENER
 	              "accept_proxy = on\n"
 	              "tls_cert = /etc/cert.pem\n",
-	              "t.ini:2: [global] user: unknown key",
-	              "t.ini:3: [global] group: unknown key",
+	              "t.ini:2: [global] chroot: unknown key",
+	              "t.ini:3: [global] rlimit_core: unknown key",
 	              "t.ini:7: [listener:web] accept_proxy: unknown key",
 	              "t.ini:8: [listener:web] tls_cert: unknown key");
 	EXPECT_ERRORS("[global]\n"
@@ -1013,6 +1030,26 @@ START_TEST(error_bad_global_values)
 	EXPECT_ERRORS("[global]\nmax_connections = 1000001\n" GOOD_LISTENER,
 	              "t.ini:2: [global] max_connections: bad number "
 	              "\"1000001\": expected an integer from 1 to 1000000");
+}
+END_TEST
+
+START_TEST(error_unknown_user_or_group)
+{
+	EXPECT_ERRORS("[global]\n"
+	              "user = frontd-no-such-user\n"
+	              "group = frontd-no-such-group\n"
+	              GOOD_LISTENER,
+	              "t.ini:2: [global] user: no such user "
+	              "\"frontd-no-such-user\"",
+	              "t.ini:3: [global] group: no such group "
+	              "\"frontd-no-such-group\"");
+}
+END_TEST
+
+START_TEST(error_group_without_user)
+{
+	EXPECT_ERRORS("[global]\ngroup = root\n" GOOD_LISTENER,
+	              "t.ini:2: [global] group: has no effect without user");
 }
 END_TEST
 
@@ -1414,7 +1451,72 @@ static void write_file(const char *path, const char *data, size_t n)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(data, 1, n, f), n);
 	ck_assert_int_eq(fclose(f), 0);
+	/* Whatever the umask: a file others may write is refused. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
 }
+
+/* Load `path` expecting the one file-level message "PATH: reason". */
+static void expect_file_error(const char *path, const char *reason)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char want[512];
+
+	ck_assert_int_eq(config_load(path, &cfg, &errs), -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == 1, "%s", joined(&errs));
+	snprintf(want, sizeof(want), "%s: %s", path, reason);
+	ck_assert_str_eq(errs.msg[0], want);
+	config_errors_free(&errs);
+}
+
+START_TEST(file_writable_by_others_refused)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[128], reason[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/open.ini", tmpdir);
+	write_file(path, GOOD_LISTENER, strlen(GOOD_LISTENER));
+	ck_assert_int_eq(chmod(path, 0666), 0);
+	snprintf(reason, sizeof(reason), "writable by other users (mode 0666); "
+	         "fix with chmod o-w %s", path);
+	expect_file_error(path, reason);
+	ck_assert_int_eq(chmod(path, 0602), 0);
+	snprintf(reason, sizeof(reason), "writable by other users (mode 0602); "
+	         "fix with chmod o-w %s", path);
+	expect_file_error(path, reason);
+	/* Group-writable is the group's business: allowed. */
+	ck_assert_int_eq(chmod(path, 0664), 0);
+	ck_assert_int_eq(config_load(path, &cfg, &errs), 0);
+	config_free(cfg);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+/* Root refuses a file root does not own (added when running as root). */
+START_TEST(file_owned_by_another_user_refused_as_root)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[128], reason[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/theirs.ini", tmpdir);
+	write_file(path, GOOD_LISTENER, strlen(GOOD_LISTENER));
+	ck_assert_int_eq(chown(path, 65534, (gid_t)-1), 0);
+	snprintf(reason, sizeof(reason), "owned by uid 65534, not root, while "
+	         "running as root; fix with chown root %s", path);
+	expect_file_error(path, reason);
+	ck_assert_int_eq(chown(path, 0, (gid_t)-1), 0);
+	ck_assert_int_eq(config_load(path, &cfg, &errs), 0);
+	config_free(cfg);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
 
 START_TEST(file_loads_and_names_itself)
 {
@@ -1554,6 +1656,7 @@ static Suite *make_suite(void)
 
 	ADD(s, minimal_file_gets_defaults);
 	ADD(s, full_file_sets_every_key);
+	ADD(s, user_and_group_values);
 	ADD(s, comments_blank_lines_and_layout);
 	ADD(s, inline_comment_needs_a_blank_before_it);
 	ADD(s, keywords_are_case_insensitive);
@@ -1605,6 +1708,8 @@ static Suite *make_suite(void)
 	ADD(s, error_duplicate_key);
 	ADD(s, error_empty_value);
 	ADD(s, error_bad_global_values);
+	ADD(s, error_unknown_user_or_group);
+	ADD(s, error_group_without_user);
 	ADD(s, error_bad_workers);
 	ADD(s, error_bad_splice);
 	ADD(s, error_bad_pipe_size);
@@ -1630,6 +1735,9 @@ static Suite *make_suite(void)
 	if (geteuid() != 0)
 		ADD(s, file_unreadable);
 	ADD(s, file_with_nul_byte);
+	ADD(s, file_writable_by_others_refused);
+	if (geteuid() == 0)
+		ADD(s, file_owned_by_another_user_refused_as_root);
 	ADD(s, errors_are_appended);
 	return s;
 }
