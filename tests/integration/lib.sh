@@ -664,3 +664,40 @@ _wait_progress_field() {
 		sleep 0.02
 	done
 }
+
+# ---------------------------------------------------------------- idle load
+
+# hold NAME ADDR COUNT [HOLD_ARGS...]: tools/hold.py keeps COUNT connections
+# to ADDR ("127.0.0.1:PORT") open until release_hold; waits (bounded) until
+# all are up, returns hold.py's failure otherwise.  Sets HOLD_PID.
+hold() {
+	local name=$1 addr=$2 count=$3
+	shift 3
+	HOLD_RELEASE=$T/$name.release
+	start_bg "$name" "$PYTHON" "$TOOLS/hold.py" "$@" \
+		--release-file "$HOLD_RELEASE" "$(host_of "$addr")" \
+		"$(port_of "$addr")" "$count"
+	HOLD_PID=$BG_PID
+	wait_for_file_line "$T/$name.out" "^held $count\$" 60 "$HOLD_PID"
+}
+
+# release_hold: let the last hold's connections go; waits until it exited.
+release_hold() {
+	: >"$HOLD_RELEASE"
+	wait_pid_exit "$HOLD_PID" 10000
+}
+
+# fd_count PID [KIND]: descriptors of PID, all or those whose link starts
+# with KIND ("socket:", "pipe:").
+fd_count() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in "${2:-}"*) n=$((n + 1)) ;; esac
+	done
+	echo "$n"
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}

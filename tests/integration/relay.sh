@@ -11,49 +11,10 @@ require_frontd
 
 start_ppecho pp --expect v2 || bail "ppecho did not start"
 
-# pipes PID: how many pipe descriptors the process holds.
-pipes() {
-	local n=0 f
-	for f in /proc/"$1"/fd/*; do
-		case $(readlink "$f" 2>/dev/null) in pipe:*) n=$((n + 1)) ;; esac
-	done
-	echo "$n"
-}
-
-# stats_addr: where the daemon serves /metrics, from its log.
-stats_addr() {
-	sed -n 's|.*serving /metrics on http://\([^/]*\)/metrics.*|\1|p' "$FRONTD_LOG"
-}
-
-# metric NAME_AND_LABELS: one sample from /metrics.
-metric() {
+# metric NAME_AND_LABELS: one sample from the daemon's /metrics.
+metric_now() {
 	curl -s --max-time 5 "http://$STATS/metrics" |
 		awk -v k="$1" '$1 == k { print $2 }'
-}
-
-# hold NAME COUNT [ARGS]: hold.py in the background with a FIFO as stdin,
-# so the test decides when it lets go (release_hold); waits until all
-# COUNT connections are up.
-hold() {
-	local name=$1 count=$2
-	shift 2
-	mkfifo "$T/$name.in" || return 1
-	# Opened read-write first: opening a FIFO for reading alone would
-	# block until a writer appears.  Closing it later is hold.py's EOF.
-	exec {HOLD_FD}<>"$T/$name.in"
-	# Not start_bg: bash gives a background command /dev/null as stdin
-	# unless that command itself redirects it.
-	"$PYTHON" "$TOOLS/hold.py" "$@" "$(host_of "$ADDR")" \
-		"$(port_of "$ADDR")" "$count" <"$T/$name.in" \
-		>"$T/$name.out" 2>"$T/$name.err" {HOLD_FD}>&- &
-	HOLD_PID=$!
-	_pids+=("$HOLD_PID")
-	wait_for_file_line "$T/$name.out" "^held $count\$" 30 "$HOLD_PID"
-}
-
-release_hold() {
-	exec {HOLD_FD}>&-
-	wait_pid_exit "$HOLD_PID" 10000
 }
 
 for mode in splice copy; do
@@ -73,7 +34,7 @@ EOF
 )
 	start_frontd "frontd-$mode" "$conf" || bail "mptcp-frontd ($mode) did not start"
 	ADDR=$(frontd_addr r)
-	STATS=$(stats_addr)
+	STATS=$(frontd_stats_addr)
 
 	CLIENT_TIMEOUT=120 client "int-$mode" --expect-mptcp "$(host_of "$ADDR")" \
 		"$(port_of "$ADDR")" integrity --mib 64
@@ -89,16 +50,16 @@ EOF
 	tap_check $? "$mode path: a client reset mid-transfer leaves the daemon serving" \
 		"$T/after-$mode.err" "$FRONTD_LOG"
 
-	base=$(pipes "$FRONTD_PID")
-	hold "idle-$mode" 100 --mptcp --echo
+	base=$(fd_count "$FRONTD_PID" pipe:)
+	hold "idle-$mode" "$ADDR" 100 --mptcp --echo
 	tap_check $? "$mode path: 100 connections established and echoed one byte" \
 		"$T/idle-$mode.err"
-	held100=$(pipes "$FRONTD_PID")
+	held100=$(fd_count "$FRONTD_PID" pipe:)
 	release_hold
-	hold "idle2-$mode" 200 --mptcp --echo
+	hold "idle2-$mode" "$ADDR" 200 --mptcp --echo
 	tap_check $? "$mode path: 200 connections established and echoed one byte" \
 		"$T/idle2-$mode.err"
-	held200=$(pipes "$FRONTD_PID")
+	held200=$(fd_count "$FRONTD_PID" pipe:)
 	tap_diag "pipes held by the daemon: $base before, $held100 with 100 idle connections, $held200 with 200"
 	desc="$mode path: idle connections hold no pipes (same count with 100 and 200 idle connections, within the pool bound)"
 	if [ "$held100" -eq "$held200" ] && [ "$held200" -le $((base + 2 * 64)) ]; then
@@ -110,7 +71,7 @@ EOF
 		desc="copy path: no pipe is created with splice = off"
 		if [ "$held200" -eq "$base" ]; then tap_ok "$desc"; else tap_fail "$desc"; fi
 	fi
-	tap_is "$(metric 'mptcp_frontd_connections_active{listener="r"}')" 200 \
+	tap_is "$(metric_now 'mptcp_frontd_connections_active{listener="r"}')" 200 \
 		"$mode path: /metrics counts the 200 held connections as active"
 	release_hold
 	stop_pid "$FRONTD_PID"
@@ -129,13 +90,13 @@ EOF
 )
 start_frontd frontd-workers "$conf" || bail "mptcp-frontd (workers) did not start"
 ADDR=$(frontd_addr r)
-STATS=$(stats_addr)
+STATS=$(frontd_stats_addr)
 tap_is "$(ls /proc/"$FRONTD_PID"/task | wc -l)" 2 "workers = 2 runs two threads"
-hold idle-workers 200 --mptcp --echo
+hold idle-workers "$ADDR" 200 --mptcp --echo
 tap_check $? "200 connections through two workers echo a byte each" \
 	"$T/idle-workers.err"
-w0=$(metric 'mptcp_frontd_worker_connections_accepted_total{worker="0"}')
-w1=$(metric 'mptcp_frontd_worker_connections_accepted_total{worker="1"}')
+w0=$(metric_now 'mptcp_frontd_worker_connections_accepted_total{worker="0"}')
+w1=$(metric_now 'mptcp_frontd_worker_connections_accepted_total{worker="1"}')
 tap_diag "worker 0 accepted ${w0:-?}, worker 1 accepted ${w1:-?}"
 desc="both worker threads accept connections, 200 in all"
 if [ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -gt 0 ] && [ $((w0 + w1)) -eq 200 ]; then

@@ -4,8 +4,9 @@ descriptor, pipe and memory checks.
 
 Writes "held N" to stdout once every connection is established (and, with
 --echo, has round-tripped one byte through an echo backend), then holds
-them until stdin reaches EOF or --max seconds pass.  Exit: 0 ok, 1 a
-connection failed, 2 usage."""
+them until the --release-file exists (or, without it, until stdin reaches
+EOF) or --max seconds pass.  Exit: 0 ok, 1 a connection failed, 2 usage."""
+import os
 import argparse
 import resource
 import select
@@ -24,6 +25,8 @@ def main():
     ap.add_argument("--mptcp", action="store_true")
     ap.add_argument("--echo", action="store_true",
                     help="send one byte on each connection and wait for it back")
+    ap.add_argument("--release-file",
+                    help="let go once this file exists (polled every 50 ms)")
     ap.add_argument("--max", type=float, default=120.0,
                     help="give up holding after this many seconds")
     a = ap.parse_args()
@@ -54,6 +57,11 @@ def main():
         return 1
     print("held %d" % len(socks), flush=True)
     while time.monotonic() < deadline:
+        if a.release_file:
+            if os.path.exists(a.release_file):
+                break
+            time.sleep(0.05)
+            continue
         r, _, _ = select.select([sys.stdin], [], [], 0.5)
         if r and not sys.stdin.read(1):
             break
