@@ -66,6 +66,9 @@ void relay_release(struct relay_dir *d);
 unsigned relay_pipes_in_use(void);
 unsigned relay_pipes_pooled(void);
 void relay_pool_drain(void);    /* close pooled pipes (thread exit) */
+/* Called periodically: without demand since the last call, close half of
+ * the parked pipes. */
+void relay_pool_trim(void);
 
 static inline int relay_pending(const struct relay_dir *d)
 {

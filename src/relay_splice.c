@@ -19,6 +19,7 @@ struct pipe_pool {
 	int fds[POOL_MAX][2];
 	unsigned n;
 	unsigned in_use;
+	unsigned taken;         /* pipe_get calls since the last trim */
 };
 
 static __thread struct pipe_pool pool;
@@ -31,6 +32,20 @@ void relay_set_pipe_size(unsigned bytes)
 
 unsigned relay_pipes_in_use(void) { return pool.in_use; }
 unsigned relay_pipes_pooled(void) { return pool.n; }
+
+void relay_pool_trim(void)
+{
+	/* Idle since the last call: give half the parked pipes back, so a
+	 * quiet daemon ends up holding none. */
+	unsigned keep = pool.taken > 0 ? pool.n : pool.n / 2;
+
+	while (pool.n > keep) {
+		pool.n--;
+		close(pool.fds[pool.n][0]);
+		close(pool.fds[pool.n][1]);
+	}
+	pool.taken = 0;
+}
 
 void relay_pool_drain(void)
 {
@@ -45,6 +60,7 @@ static int pipe_get(struct relay_dir *d)
 {
 	int fds[2];
 
+	pool.taken++;
 	if (pool.n > 0) {
 		pool.n--;
 		fds[0] = pool.fds[pool.n][0];

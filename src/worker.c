@@ -281,6 +281,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	each_listener(w, sweep_listener, &now);
 	reap_retired(w);
+	relay_pool_trim();
 }
 
 int worker_init(struct worker *w)
