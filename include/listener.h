@@ -19,6 +19,7 @@ struct lsock {
 	struct listener *owner;
 	int fd;
 	int is_mptcp;           /* created with IPPROTO_MPTCP */
+	int inherited;          /* from socket activation, not bound by us */
 	int moved;              /* fd handed to a newer generation's lsock */
 	struct lsock *from;     /* the older lsock whose fd this one took */
 	const struct bind_cfg *conf;    /* what the configuration asked for */
@@ -45,7 +46,9 @@ struct listener {
  * matching socket (same configured address, v6only and mptcp mode) of the
  * worker's previous set `old` (may be NULL), which keeps the port open
  * across a reload.  `first` is worker 0's copy (NULL for worker 0): other
- * workers bind the very addresses it got, so port 0 resolves once.
+ * workers bind the very addresses it got, so port 0 resolves once.  A bind
+ * with a socket from socket activation (sockact_take) is not bound at all:
+ * worker 0 takes that socket, the others duplicate its descriptor.
  * Returns 0, or -1 after logging (closing what it opened, giving back
  * what it took over). */
 int listener_open(struct listener *l, struct worker *w,

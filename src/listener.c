@@ -2,6 +2,7 @@
  * a listener's sockets share its connection count and limit. */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "mptcp.h"
 #include "server.h"
 #include "session.h"
+#include "sockact.h"
 #include "worker.h"
 
 #define LISTEN_BACKLOG 4096     /* the kernel caps it at net.core.somaxconn */
@@ -141,6 +143,52 @@ fail:
 	return -1;
 }
 
+/* A socket the service manager passed (socket activation) for bind i:
+ * worker 0 takes it from the pool, the others accept on duplicates of
+ * worker 0's descriptor (the socket is one: nobody binds a copy).  Returns
+ * 1 when ls got one, 0 when the bind has none, -1 after logging. */
+static int open_inherited(struct listener *l, size_t i,
+                          const struct listener *first, struct lsock *ls)
+{
+	struct sockact_fd sa;
+	char where[ADDR_STRLEN];
+	int one = 1;
+
+	if (first != NULL) {
+		const struct lsock *fs = &first->socks[i];
+		if (!fs->inherited)
+			return 0;
+		ls->fd = fcntl(fs->fd, F_DUPFD_CLOEXEC, 0);
+		if (ls->fd < 0) {
+			log_error("listener %s: dup inherited socket: %s",
+			          l->cfg->name, strerror(errno));
+			return -1;
+		}
+		ls->is_mptcp = fs->is_mptcp;
+		ls->bound = fs->bound;
+	} else {
+		if (!sockact_take(&l->cfg->binds[i], &sa))
+			return 0;
+		ls->fd = sa.fd;
+		ls->is_mptcp = sa.is_mptcp;
+		ls->bound = sa.bound;
+		log_info("listener %s: listening on %s (%s, inherited fd %d "
+		         "\"%s\", matched by %s)", l->cfg->name,
+		         addr_format((struct sockaddr *)&ls->bound.ss,
+		                     ls->bound.len, where, sizeof(where)),
+		         ls->is_mptcp ? "mptcp" : "tcp", sa.fd,
+		         sa.name != NULL ? sa.name : "",
+		         sa.match == SOCKACT_BY_NAME ? "name" : "address");
+	}
+	ls->inherited = 1;
+	ls->owner = l;
+	/* Inherited by accepted sockets, as for the ones we bind. */
+	if (setsockopt(ls->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		log_debug("listener %s: TCP_NODELAY not on this socket: %s",
+		          l->cfg->name, strerror(errno));
+	return 1;
+}
+
 /* The socket of `old` bound as `b` asks, if any: its descriptor moves to
  * `ls`.  Only the main thread calls this, before the worker that owns
  * `old` learns of the new set, so `moved` needs no lock. */
@@ -160,6 +208,7 @@ static int take_over(struct lsock *ls, const struct listener_cfg *cfg,
 				continue;
 			ls->fd = os->fd;
 			ls->is_mptcp = os->is_mptcp;
+			ls->inherited = os->inherited;
 			ls->bound = os->bound;
 			ls->from = os;
 			os->moved = 1;
@@ -187,6 +236,7 @@ int listener_open(struct listener *l, struct worker *w,
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->nbinds; i++) {
+		int rc;
 		l->socks[i].fd = -1;
 		const struct addr *at = first ? &first->socks[i].bound
 		                              : &cfg->binds[i].addr;
@@ -196,7 +246,10 @@ int listener_open(struct listener *l, struct worker *w,
 			l->nsocks++;
 			continue;
 		}
-		if (open_one(l, &cfg->binds[i], at, &l->socks[i]) < 0) {
+		rc = open_inherited(l, i, first, &l->socks[i]);
+		if (rc == 0)
+			rc = open_one(l, &cfg->binds[i], at, &l->socks[i]);
+		if (rc < 0) {
 			listener_abandon(l);
 			return -1;
 		}

@@ -16,8 +16,11 @@
 #include "config.h"
 #include "log.h"
 #include "mptcp_check.h"
+#include "notify.h"
+#include "privdrop.h"
 #include "relay.h"
 #include "server.h"
+#include "sockact.h"
 
 #define EX_OK_ 0
 #define EX_USAGE_ 64
@@ -178,6 +181,7 @@ static void on_ready(void *arg)
 
 	log_info("mptcp-frontd %s ready (pid %ld)", PACKAGE_VERSION,
 	         (long)getpid());
+	notify_ready();
 	if (rs->ready_fd >= 0) {
 		char ok = 0;
 		if (write(rs->ready_fd, &ok, 1) < 0)
@@ -296,7 +300,16 @@ int main(int argc, char **argv)
 		rc = EXIT_FAILURE;
 		goto out;
 	}
+	/* Before binding: sockets the service manager passed replace binds;
+	 * while privileged: the notify socket's path may not be ours later. */
+	notify_init();
+	if (sockact_init(cfg) < 0) {
+		config_free(cfg);
+		rc = EXIT_FAILURE;
+		goto out;
+	}
 	srv = server_create(cfg, worker_count(cfg));   /* owns cfg now */
+	sockact_done();
 	if (srv == NULL) {
 		rc = EXIT_FAILURE;
 		goto out;
@@ -317,14 +330,25 @@ int main(int argc, char **argv)
 		}
 		rs.pidfile = pidfile;
 	}
+	/* Everything privileged is done (sockets bound, logs and pidfile
+	 * open); no thread runs yet, no connection is accepted yet. */
+	if (privdrop_apply(srv->gen->cfg->user, srv->gen->cfg->group) < 0) {
+		rc = EXIT_FAILURE;
+		goto out;
+	}
 	rc = server_run(srv, on_ready, &rs) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	log_info("stopped");
 out:
+	sockact_done();
 	server_free(srv);
-	if (rs.pidfile != NULL)
-		unlink(rs.pidfile);
+	/* After a privilege drop only a directory the user may write lets
+	 * this succeed. */
+	if (rs.pidfile != NULL && unlink(rs.pidfile) < 0 && errno != ENOENT)
+		log_warn("pidfile %s: cannot remove: %s", rs.pidfile,
+		         strerror(errno));
 	if (rs.ready_fd >= 0)
 		close(rs.ready_fd);
+	notify_close();
 	log_close();
 	free(pidfile);
 	return rc;

@@ -21,6 +21,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "relay.h"
 #include "server.h"
 #include "worker.h"
@@ -86,6 +87,10 @@ static int apply_globals(struct server *srv, const struct config *old,
 	if (!same_text(old->pidfile, cfg->pidfile))
 		log_warn("reload: pidfile changed: takes effect at the next "
 		         "restart");
+	if (!same_text(old->user, cfg->user) ||
+	    !same_text(old->group, cfg->group))
+		log_warn("reload: user or group changed: takes effect at the "
+		         "next restart");
 	return 0;
 }
 
@@ -107,7 +112,7 @@ static void abandon_sets(struct listener_set **sets, unsigned n)
 	}
 }
 
-int server_reload(struct server *srv)
+static int reload(struct server *srv)
 {
 	struct config_errors errs = { 0 };
 	struct config *cfg = NULL;
@@ -115,8 +120,6 @@ int server_reload(struct server *srv)
 	struct gen *g, *old = srv->gen;
 	unsigned built = 0;
 
-	if (atomic_load(&srv->swapped) != srv->nworkers)
-		return defer(srv);
 	log_info("SIGHUP: reloading %s", srv->config_path);
 	if (config_load(srv->config_path, &cfg, &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -175,4 +178,18 @@ int server_reload(struct server *srv)
 	         cfg->nlisteners == 1 ? "" : "s");
 	server_gen_unref(old);                  /* the server's reference */
 	return 0;
+}
+
+int server_reload(struct server *srv)
+{
+	int rc;
+
+	if (atomic_load(&srv->swapped) != srv->nworkers)
+		return defer(srv);
+	notify_reloading();
+	rc = reload(srv);
+	/* Done either way: a failed reload leaves the old configuration
+	 * serving. */
+	notify_ready();
+	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "worker.h"
 
@@ -185,6 +186,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	struct server *srv = arg;
 
 	srv->stopping = 1;
+	notify_stopping();
 	log_info("%s: stopping: listeners closed, draining %llu connections "
 	         "(shutdown_timeout %llu ms; send it again to close them now)",
 	         signal_name((int)sig),
