@@ -346,7 +346,7 @@ lload() {
 	local name=$1 addr=$2
 	shift 2
 	start_bg "$name" "$PYTHON" "$TOOLS/load.py" "$@" --mode echo --threads 2 \
-		--stop-file "$T/lstop" --max-seconds 40 \
+		--rate 400 --stop-file "$T/lstop" --max-seconds 40 \
 		--progress "$T/$name.progress" --record "$T/$name.json" \
 		"$(host_of "$addr")" "$(port_of "$addr")"
 }

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 RELOADS=${RELOADS:-25}      # odd: the last reload applies B, not the start's A
-PER_RELOAD=${PER_RELOAD:-150}   # MPTCP requests to complete between reloads
+PER_RELOAD=${PER_RELOAD:-100}   # requests to complete between reloads
 LONG_MIB=64 LONG_RATE=8 LONG_N=4
 
 require_mptcp
@@ -79,29 +79,32 @@ load() {
 		--progress "$T/$name.progress" --record "$T/$name.json" \
 		"$(host_of "$WEB")" "$(port_of "$WEB")"
 }
-load load-mptcp --mptcp --threads 6
+# Paced, so that the whole run stays at a few thousand requests (each one
+# leaves a TIME_WAIT socket behind) however fast the machine is.
+load load-mptcp --mptcp --threads 6 --rate 1000
 LOAD_M_PID=$BG_PID
-load load-tcp --threads 2
+load load-tcp --threads 2 --rate 500
 LOAD_T_PID=$BG_PID
 
-# done_requests NAME: requests load NAME completed so far.
+# done_requests: requests both loads completed so far.
 done_requests() {
-	local n
-	n=$(cut -d' ' -f1 "$T/$1.progress" 2>/dev/null)
-	echo "${n:-0}"
+	local m t
+	m=$(cut -d' ' -f1 "$T/load-mptcp.progress" 2>/dev/null)
+	t=$(cut -d' ' -f1 "$T/load-tcp.progress" 2>/dev/null)
+	echo $((${m:-0} + ${t:-0}))
 }
 
-# wait_requests NAME N TIMEOUT_S: until load NAME completed N requests.
+# wait_requests N TIMEOUT_S: until the loads completed N requests.
 wait_requests() {
-	local deadline=$(($(now_ms) + $3 * 1000))
-	while [ "$(done_requests "$1")" -lt "$2" ]; do
+	local deadline=$(($(now_ms) + $2 * 1000))
+	while [ "$(done_requests)" -lt "$1" ]; do
 		kill -0 "$LOAD_M_PID" 2>/dev/null || return 2
 		[ "$(now_ms)" -ge "$deadline" ] && return 1
 		sleep 0.01
 	done
 }
 
-wait_requests load-mptcp "$PER_RELOAD" 20 || bail "the load does not progress"
+wait_requests "$PER_RELOAD" 20 || bail "the load does not progress"
 
 # --- the reloads ----------------------------------------------------------------
 # $T/gens: "GENERATION BODY" for every generation, for the window check.
@@ -124,8 +127,8 @@ for i in $(seq 1 "$RELOADS"); do
 	fi
 	echo "$gen $body" >>"$T/gens"
 	reloads=$i
-	n=$(done_requests load-mptcp)
-	if ! wait_requests load-mptcp $((n + PER_RELOAD)) 20; then
+	n=$(done_requests)
+	if ! wait_requests $((n + PER_RELOAD)) 20; then
 		reload_err="reload $i: the load stopped progressing after it"
 		break
 	fi

@@ -5,7 +5,8 @@
 
 THREADS threads each open a connection, make one short exchange, close,
 and start over, until the stop file appears (--stop-file), --requests
-exchanges were made in all, or --max-seconds passed.  Every exchange is
+exchanges were made in all, or --max-seconds passed; with --rate R, no
+more than R exchanges start per second (all threads together).  Every exchange is
 judged on its own, so one failure is one count (a benchmark tool such as
 wrk reports socket errors in bulk and cannot say which request got what):
 
@@ -62,13 +63,15 @@ class Load:
         self.started = 0
         self.records = []
         self.stop_reason = None
-        self.deadline = time.monotonic() + a.max_seconds
+        self.start = time.monotonic()
+        self.deadline = self.start + a.max_seconds
         host = a.host[1:-1] if a.host.startswith("[") else a.host
         self.family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.target = (host, a.port)
 
     def should_stop(self):
-        """Claims the right to start one more exchange, or says stop."""
+        """Claims the right to start one more exchange (waiting for its
+        turn under --rate), or says stop."""
         with self.lock:
             if self.stop_reason:
                 return True
@@ -79,9 +82,15 @@ class Load:
             elif time.monotonic() >= self.deadline:
                 self.stop_reason = "max-seconds"
             else:
+                due = (self.start + self.started / self.a.rate
+                       if self.a.rate else 0)
                 self.started += 1
-                return False
-            return True
+            if self.stop_reason:
+                return True
+        ahead = due - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)   # rate limiting, not a readiness wait
+        return False
 
     def exchange(self, n):
         a = self.a
@@ -166,6 +175,9 @@ def main():
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--requests", type=int, default=0,
                     help="stop after this many exchanges (0 = no limit)")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="start at most this many exchanges per second "
+                         "(0 = as fast as the threads go)")
     ap.add_argument("--max-seconds", type=float, default=60.0,
                     help="give up after this long (counts as a failure)")
     ap.add_argument("--stop-file", metavar="FILE",
