@@ -380,15 +380,18 @@ rc=$?
 tap_is "$rc:$out" "0:configuration OK" "staged binary -t against the image's configuration"
 
 # Every library the binary links comes from a runtime package (libc6 is
-# in the base image), and the runtime stage installs nothing else.
+# in the base image); the runtime stage installs nothing but packages of
+# libraries the build links against (-l flags: OpenSSL may be there
+# before the binary needs it).
+# pkg_of FILE: the Debian package that ships a library file.
+pkg_of() {
+	local pkg
+	pkg=$(dpkg -S "$1" 2>/dev/null || dpkg -S "/usr$1" 2>/dev/null ||
+		dpkg -S "$(readlink -f "$1")" 2>/dev/null || echo "?")
+	printf '%s\n' "${pkg%%:*}"
+}
 mapfile -t libs < <(ldd "$BIN" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p')
-pkgs=()
-for lib in "${libs[@]}"; do
-	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null ||
-		dpkg -S "$(readlink -f "$lib")" 2>/dev/null || echo "?")
-	pkgs+=("${pkg%%:*}")
-done
-mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
+mapfile -t pkgs < <(for lib in "${libs[@]}"; do pkg_of "$lib"; done | sort -u)
 tap_diag "binary links: ${libs[*]}" "from packages: ${pkgs[*]}"
 runtime_pkgs=" $(fact runtime_packages | tr '\n' ' ') "
 missing=
@@ -400,14 +403,29 @@ for pkg in "${pkgs[@]}"; do
 	esac
 done
 tap_is "$missing" "" "the runtime stage installs every package the binary's libraries come from"
+
+# shellcheck disable=SC2016  # $(LIBS_COMMON) is for make
+link_flags=$(printf 'print-var:\n\t@echo $(LIBS_COMMON)\n' |
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory \
+		-C "$CTX" -f Makefile -f - print-var)
+mapfile -t linkable < <(for f in $link_flags; do
+	case $f in
+	-l*)
+		# Where the linker finds it, then the file the symlink names.
+		so=$(${CC:-cc} -print-file-name="lib${f#-l}.so")
+		case $so in /*) pkg_of "$(readlink -f "$so")" ;; esac
+		;;
+	esac
+done | sort -u)
+tap_diag "build links with: $link_flags" "from packages: ${linkable[*]}"
 extra=
 for pkg in $runtime_pkgs; do
-	case " ${pkgs[*]} " in
+	case " ${linkable[*]} " in
 	*" $pkg "*) ;;
 	*) extra="$extra $pkg" ;;
 	esac
 done
-tap_is "$extra" "" "the runtime stage installs no library package the binary does not link"
+tap_is "$extra" "" "the runtime stage installs only packages of libraries the build links against"
 
 # ------------------------------------------------------------ 4: the pod
 
