@@ -62,6 +62,11 @@ int listener_attach(struct listener *l);
 /* Arm or disarm accepting on all sockets of l. */
 void listener_set_accepting(struct listener *l, int on);
 
+/* A reload is about to close l's sockets that no newer set took over
+ * (removed listener, or mptcp mode changed): accept what is already
+ * queued on them, so those clients are served rather than reset. */
+void listener_drain_queue(struct listener *l);
+
 /* Undo listener_open before the set was ever handed to its worker: give
  * taken-over sockets back to their old lsock, close the new ones. */
 void listener_abandon(struct listener *l);

@@ -196,9 +196,14 @@ static int take_over(struct lsock *ls, const struct listener_cfg *cfg,
                      const struct bind_cfg *b, struct listener_set *old,
                      size_t nold)
 {
+	/* The same-named listener's socket first: two listeners may bind
+	 * the same configured address (port 0), and each must keep its own
+	 * port whatever their order in the new file. */
+	for (int pass = 0; pass < 2; pass++)
 	for (size_t i = 0; old != NULL && i < nold; i++) {
 		struct listener *ol = &old->listeners[i];
-		if (ol->cfg->mptcp != cfg->mptcp)
+		if (ol->cfg->mptcp != cfg->mptcp ||
+		    (pass == 0 && strcmp(ol->cfg->name, cfg->name) != 0))
 			continue;
 		for (size_t j = 0; j < ol->nsocks; j++) {
 			struct lsock *os = &ol->socks[j];
@@ -267,13 +272,14 @@ static int accept_errno_is_transient(int err)
 	       err == EOPNOTSUPP || err == ENETUNREACH;
 }
 
-static void on_accept(evutil_socket_t fd, short what, void *arg)
+/* Accept up to `max` connections waiting on ls. */
+static void accept_some(struct lsock *ls, int max)
 {
-	struct lsock *ls = arg;
 	struct listener *l = ls->owner;
 	struct worker *w = l->w;
+	int fd = ls->fd;
 
-	for (int i = 0; i < ACCEPT_BATCH; i++) {
+	for (int i = 0; i < max; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int cfd;
@@ -299,6 +305,18 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		}
 		session_start(l, cfd, ls, &peer, plen);
 	}
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	accept_some(arg, ACCEPT_BATCH);
+}
+
+void listener_drain_queue(struct listener *l)
+{
+	for (size_t i = 0; i < l->nsocks; i++)
+		if (l->socks[i].fd >= 0 && !l->socks[i].moved)
+			accept_some(&l->socks[i], LISTEN_BACKLOG);
 }
 
 int listener_attach(struct listener *l)

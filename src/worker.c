@@ -196,8 +196,10 @@ static void swap_in_pending(struct worker *w)
 		if (listener_attach(&set->listeners[i]) < 0)
 			log_error("worker %u: listener %s: cannot accept on it",
 			          w->id, set->listeners[i].cfg->name);
-	for (size_t i = 0; i < set_size(old); i++)
+	for (size_t i = 0; i < set_size(old); i++) {
+		listener_drain_queue(&old->listeners[i]);
 		listener_close(&old->listeners[i]);
+	}
 	old->next = w->retired;
 	w->retired = old;
 	w->cur = set;
