@@ -107,7 +107,7 @@ if [ "${CI:-}" = true ] && [ "${SANITIZE:-0}" != 1 ]; then
 	git ls-files -z | xargs -0 cp --parents -t "$sandir" 2>/dev/null ||
 		fail_setup "cannot copy the tree for the sanitizer run"
 	echo "== ASan + UBSan build: the whole suite again"
-	SANITIZE=1 bash "$sandir/tests/run.sh" >"$sandir.log" 2>&1
+	SANITIZE=1 SOAK_SECONDS=60 bash "$sandir/tests/run.sh" >"$sandir.log" 2>&1
 	grep -E '^(FAIL|ERROR|XPASS):|^=====' "$sandir.log" | head -40
 	add_counts "$(tail -n 1 "$sandir.log")"
 	echo "ASan + UBSan: $(tail -n 1 "$sandir.log")"
