@@ -12,6 +12,7 @@ struct event_base;
 struct listener_set;
 struct listener_stats;
 struct session;
+struct tls_session;
 struct worker;
 
 /* One bound socket. */
@@ -40,7 +41,15 @@ struct listener {
 	/* Open sessions, least recently active first: the idle sweep only
 	 * looks at the head. */
 	struct session *lru_head, *lru_tail;
+	/* The same for sessions that terminate TLS (session_tls.c). */
+	struct tls_session *tls_head, *tls_tail;
 };
+
+/* Whether any session, plain or TLS, is still open on l. */
+static inline int listener_has_sessions(const struct listener *l)
+{
+	return l->lru_head != NULL || l->tls_head != NULL;
+}
 
 /* Create and bind every socket of `cfg` for worker w, or take over the
  * matching socket (same configured address, v6only and mptcp mode) of the

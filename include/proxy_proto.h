@@ -22,6 +22,24 @@ struct pp_tlv {
 /* Largest header pp_encode_v2 writes without TLVs. */
 #define PP2_MAX_LEN_NO_TLV (PP2_HEADER_LEN + PP2_ADDR_LEN_INET6)
 
+/* The value of a PP2_TYPE_SSL TLV: the client flags and verify result,
+ * then the sub-TLVs whose strings are not NULL, in the order
+ * SSL_VERSION, SSL_CIPHER, SSL_SIG_ALG, SSL_KEY_ALG, SSL_CN (strings are
+ * sent without their NUL). */
+struct pp_ssl {
+	uint8_t client;         /* PP2_CLIENT_* */
+	uint32_t verify;        /* 0: a client certificate was verified */
+	const char *version;    /* "TLSv1.3" */
+	const char *cipher;     /* "TLS_AES_128_GCM_SHA256" */
+	const char *sig_alg;    /* our certificate's signature: "RSA-SHA256" */
+	const char *key_alg;    /* our certificate's key: "RSA2048", "EC256" */
+	const char *cn;         /* client certificate's subject CN */
+};
+
+/* Write that value to buf.  Returns its length, or -1 when cap is too
+ * small or a string is longer than a TLV can hold. */
+int pp_encode_ssl(uint8_t *buf, size_t cap, const struct pp_ssl *ssl);
+
 /* Write a v1 line (with CRLF, no NUL) to buf.  Returns its length, or -1
  * when cap is too small (PP1_MAX_LEN always suffices). */
 int pp_encode_v1(char *buf, size_t cap, const struct sockaddr *src,

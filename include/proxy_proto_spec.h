@@ -36,6 +36,18 @@
 #define PP2_SUBTYPE_SSL_SIG_ALG 0x24
 #define PP2_SUBTYPE_SSL_KEY_ALG 0x25
 #define PP2_TYPE_NETNS 0x30
+/* The `client` bit field of a PP2_TYPE_SSL value (1 byte, then a 4-byte
+ * `verify` in network order, then sub-TLVs): connected over TLS; sent a
+ * certificate on this connection; sent one at least once in the TLS
+ * session this connection resumed or started. */
+#define PP2_CLIENT_SSL 0x01
+#define PP2_CLIENT_CERT_CONN 0x02
+#define PP2_CLIENT_CERT_SESS 0x04
+#define PP2_SSL_FIXED_LEN 5
+
+/* TLV header: type, 16-bit length. */
+#define PP2_TLV_HEADER_LEN 3
+
 #define PP2_TYPE_MIN_CUSTOM 0xE0
 #define PP2_TYPE_MAX_CUSTOM 0xEF
 

@@ -14,7 +14,7 @@ struct event_base;
 /* Closed MPTCP connections by the most subflows they had: 1, 2, 3, 4,
  * 5-8, more. */
 #define STATS_SUBFLOW_BUCKETS 6
-#define STATS_END_REASONS 8     /* enum session_end */
+#define STATS_END_REASONS 10    /* enum session_end */
 
 /* One per listener name ever configured: counters survive reloads (and
  * stay after a listener is removed, as Prometheus counters should).  The
@@ -33,6 +33,8 @@ struct listener_stats {
 	_Atomic uint64_t subflow_hist[STATS_SUBFLOW_BUCKETS];
 	_Atomic uint64_t subflow_sum;
 	_Atomic uint64_t subflow_max;
+	_Atomic uint64_t tls_full;              /* full TLS handshakes */
+	_Atomic uint64_t tls_resumed;           /* resumed TLS handshakes */
 };
 
 static inline void stats_add(_Atomic uint64_t *c, uint64_t n)

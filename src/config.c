@@ -24,6 +24,7 @@
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS (30 * 1000)
 #define DEFAULT_CONNECT_TIMEOUT_MS (5 * 1000)
 #define DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+#define DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS (10 * 1000)
 
 void config_free(struct config *cfg)
 {
@@ -35,6 +36,7 @@ void config_free(struct config *cfg)
 		free(cfg->listeners[i].name);
 		free(cfg->listeners[i].binds);
 		free(cfg->listeners[i].backends);
+		cfg_tls_free(&cfg->listeners[i]);
 	}
 	free(cfg->listeners);
 	free(cfg->path);
@@ -100,6 +102,8 @@ int cfg_listener_add(struct parser *p, const char *name)
 	l->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	l->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	l->max_connections = 0;
+	l->tls.min_version = TLS_VERSION_1_2;
+	l->tls.handshake_timeout_ms = DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
 	p->cur = cfg->nlisteners++;
 	return 0;
 }

@@ -3,7 +3,7 @@
  *
  * One struct parser lives for one load.  The reader (config_lex.c) owns
  * the input and, with config_section.c, the current section; the key
- * handlers (config_keys.c, config_listener.c) fill p->cfg; the validation pass (config_validate.c)
+ * handlers (config_keys.c, config_listener.c, config_tls.c) fill p->cfg; the validation pass (config_validate.c)
  * checks the whole; every problem goes through config_errors.c into
  * p->errs and, at the end, to the caller (config.c). */
 #ifndef FRONTD_CONFIG_INTERNAL_H
@@ -47,6 +47,16 @@ enum lkey {
 	L_CONNECT_TIMEOUT,
 	L_IDLE_TIMEOUT,
 	L_MAX_CONNECTIONS,
+	L_PROXY_PROTOCOL_TLVS,
+	L_TLS_CERT,
+	L_TLS_KEY,
+	L_TLS_MIN_VERSION,
+	L_TLS_CIPHERS,
+	L_TLS_CIPHERSUITES,
+	L_TLS_ALPN,
+	L_TLS_VERIFY,
+	L_TLS_CLIENT_CA,
+	L_TLS_HANDSHAKE_TIMEOUT,
 	L_NKEYS
 };
 
@@ -147,6 +157,19 @@ int cfg_key_claim(struct parser *p, const char *name, const char *value,
 
 /* config_listener.c: one key of the current [listener:NAME]. */
 void cfg_listener_key(struct parser *p, const char *name, const char *value);
+
+/* config_tls.c: the keys proxy_protocol_tlvs and tls_* of the current
+ * listener (k is their enum lkey). */
+void cfg_tls_key(struct parser *p, struct listener_cfg *l, int k,
+                 const char *name, const char *value);
+
+/* config_tls.c: listener i's TLS settings as a whole: which keys need
+ * which, the TLV set's default, and the certificates, keys and lists
+ * actually loaded into a TLS context (l->tls_ctx). */
+void cfg_tls_validate(struct parser *p, size_t i, const char *label);
+
+/* config_tls.c: what a listener's TLS settings own. */
+void cfg_tls_free(struct listener_cfg *l);
 
 /* config_validate.c: the checks that need the whole file. */
 void cfg_validate(struct parser *p);

@@ -23,7 +23,10 @@ const char *const cfg_global_keys[G_NKEYS + 1] = {
 
 const char *const cfg_listener_keys[L_NKEYS + 1] = {
 	"bind", "v6only", "mptcp", "backend", "proxy_protocol",
-	"connect_timeout", "idle_timeout", "max_connections", NULL
+	"connect_timeout", "idle_timeout", "max_connections",
+	"proxy_protocol_tlvs", "tls_cert", "tls_key", "tls_min_version",
+	"tls_ciphers", "tls_ciphersuites", "tls_alpn", "tls_verify",
+	"tls_client_ca", "tls_handshake_timeout", NULL
 };
 
 static int key_index(const char *const *keys, const char *name)

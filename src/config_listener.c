@@ -1,6 +1,7 @@
 /* The keys of a [listener:NAME] section: literal binds, backends in
  * failover order (host names resolved here, once, at load time), and the
- * per-listener modes, timeouts and limit.  Checks that need every
+ * per-listener modes, timeouts and limit (the TLS keys go on to
+ * config_tls.c).  Checks that need every
  * listener (overlapping binds, v6only) wait for config_validate.c. */
 #include <errno.h>
 #include <netdb.h>
@@ -231,6 +232,18 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 		if (parse_uint(value, 0, MAX_CONNECTIONS_LIMIT,
 		               &l->max_connections, err, sizeof(err)) < 0)
 			KEY_ERR(p, name, "%s", err);
+		break;
+	case L_PROXY_PROTOCOL_TLVS:
+	case L_TLS_CERT:
+	case L_TLS_KEY:
+	case L_TLS_MIN_VERSION:
+	case L_TLS_CIPHERS:
+	case L_TLS_CIPHERSUITES:
+	case L_TLS_ALPN:
+	case L_TLS_VERIFY:
+	case L_TLS_CLIENT_CA:
+	case L_TLS_HANDSHAKE_TIMEOUT:
+		cfg_tls_key(p, l, k, name, value);
 		break;
 	case L_NKEYS:
 		break;

@@ -243,6 +243,7 @@ void cfg_validate(struct parser *p)
 			cfg_err_add(p, st->key_line[L_V6ONLY], label, "v6only",
 			            "has no effect: this listener binds no "
 			            "IPv6 address");
+		cfg_tls_validate(p, i, label);
 		free(label);
 	}
 	check_overlaps(p);

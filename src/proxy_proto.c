@@ -201,3 +201,47 @@ int pp_encode_v2(uint8_t *buf, size_t cap, const struct sockaddr *src,
 	}
 	return (int)(w - buf);
 }
+
+/* One sub-TLV; NULL strings are skipped.  Returns the new write position,
+ * or NULL when it does not fit. */
+static uint8_t *pp_put_str_tlv(uint8_t *w, const uint8_t *end, uint8_t type,
+                               const char *str)
+{
+	size_t len;
+
+	if (str == NULL)
+		return w;
+	len = strlen(str);
+	if (len > UINT16_MAX || (size_t)(end - w) < PP2_TLV_HEADER_LEN + len)
+		return NULL;
+	*w++ = type;
+	w = pp_put16(w, (uint16_t)len);
+	memcpy(w, str, len);
+	return w + len;
+}
+
+int pp_encode_ssl(uint8_t *buf, size_t cap, const struct pp_ssl *ssl)
+{
+	const uint8_t *end = buf + cap;
+	uint8_t *w = buf;
+
+	if (cap < PP2_SSL_FIXED_LEN)
+		return -1;
+	*w++ = ssl->client;
+	*w++ = (uint8_t)(ssl->verify >> 24);
+	*w++ = (uint8_t)(ssl->verify >> 16);
+	*w++ = (uint8_t)(ssl->verify >> 8);
+	*w++ = (uint8_t)ssl->verify;
+	w = pp_put_str_tlv(w, end, PP2_SUBTYPE_SSL_VERSION, ssl->version);
+	if (w != NULL)
+		w = pp_put_str_tlv(w, end, PP2_SUBTYPE_SSL_CIPHER, ssl->cipher);
+	if (w != NULL)
+		w = pp_put_str_tlv(w, end, PP2_SUBTYPE_SSL_SIG_ALG, ssl->sig_alg);
+	if (w != NULL)
+		w = pp_put_str_tlv(w, end, PP2_SUBTYPE_SSL_KEY_ALG, ssl->key_alg);
+	if (w != NULL)
+		w = pp_put_str_tlv(w, end, PP2_SUBTYPE_SSL_CN, ssl->cn);
+	if (w == NULL || w - buf > UINT16_MAX)
+		return -1;
+	return (int)(w - buf);
+}

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "notify.h"
 #include "server.h"
+#include "tls.h"
 #include "worker.h"
 
 uint64_t server_now_ms(void)
@@ -44,6 +45,7 @@ struct gen *server_gen_new(struct server *srv, struct config *cfg)
 			return NULL;
 		}
 	}
+	tls_announce(cfg);
 	return g;
 }
 

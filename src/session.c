@@ -28,6 +28,7 @@
 #include "relay.h"
 #include "server.h"
 #include "session.h"
+#include "session_tls.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -79,6 +80,8 @@ static const char *const end_names[] = {
 	[SESSION_END_CONNECT_FAILED] = "connect_failed",
 	[SESSION_END_SHUTDOWN] = "shutdown",
 	[SESSION_END_ERROR] = "error",
+	[SESSION_END_TLS_HANDSHAKE] = "tls_handshake_failed",
+	[SESSION_END_TLS_TIMEOUT] = "tls_handshake_timeout",
 };
 
 const char *session_end_name(enum session_end e)
@@ -469,6 +472,10 @@ void session_start(struct listener *l, int cfd, const struct lsock *ls,
 	struct session *s;
 	unsigned subflows = 1;
 
+	if (l->cfg->tls_ctx != NULL) {  /* TLS termination: its own path */
+		session_tls_start(l, cfd, ls, peer, peerlen);
+		return;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		log_warn("listener %s: out of memory: connection dropped",
@@ -523,6 +530,7 @@ void session_sweep_idle(struct listener *l, uint64_t now_ms)
 	 * connect_timeout instead. */
 	struct session *s = l->lru_head;
 
+	session_tls_sweep_idle(l, now_ms);
 	while (s != NULL && now_ms - s->last_ms >= s->cfg->idle_timeout_ms) {
 		struct session *next = s->next;
 		if (s->state == SESSION_RELAYING)
@@ -535,4 +543,5 @@ void session_close_all(struct listener *l, enum session_end why)
 {
 	while (l->lru_head != NULL)
 		session_end(l->lru_head, why, 0, 0);
+	session_tls_close_all(l, why);
 }

@@ -135,6 +135,12 @@ int stats_render(struct evbuffer *out, struct listener_stats *head)
 	          offsetof(struct listener_stats, bytes_in), "backend_to_client",
 	          offsetof(struct listener_stats, bytes_out)) < 0)
 		return -1;
+	if (split(out, head, "tls_handshakes_total",
+	          "TLS handshakes completed on listeners that terminate TLS: "
+	          "full, or resumed from a session ticket.",
+	          "type", "full", offsetof(struct listener_stats, tls_full),
+	          "resumed", offsetof(struct listener_stats, tls_resumed)) < 0)
+		return -1;
 	if (family(out, "connections_closed_total", "counter",
 	           "Closed client connections by how they ended.") < 0)
 		return -1;

@@ -92,7 +92,7 @@ void worker_backoff(struct worker *w, int err)
 static int set_drained(const struct listener_set *set)
 {
 	for (size_t i = 0; i < set_size(set); i++)
-		if (set->listeners[i].lru_head != NULL)
+		if (listener_has_sessions(&set->listeners[i]))
 			return 0;
 	return 1;
 }
@@ -130,7 +130,7 @@ static void stop_if_drained(struct worker *w)
 
 void worker_session_ended(struct worker *w, struct listener *l)
 {
-	if (l->set != w->cur && l->lru_head == NULL)
+	if (l->set != w->cur && !listener_has_sessions(l))
 		reap_retired(w);
 	if (atomic_load(&w->limit_paused))
 		worker_update_accepting(w);

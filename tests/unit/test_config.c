@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "certs.h"
 #include "config.h"
+#include "tls.h"
 #include "unit.h"
 
 #define NAME "t.ini"
@@ -944,11 +946,11 @@ START_TEST(error_unknown_key)
 	              "rlimit_core = 0\n"
 	              GOOD_LISTENER
 	              "accept_proxy = on\n"
-	              "tls_cert = /etc/cert.pem\n",
+	              "ssl_certificate = /etc/cert.pem\n",
 	              "t.ini:2: [global] chroot: unknown key",
 	              "t.ini:3: [global] rlimit_core: unknown key",
 	              "t.ini:7: [listener:web] accept_proxy: unknown key",
-	              "t.ini:8: [listener:web] tls_cert: unknown key");
+	              "t.ini:8: [listener:web] ssl_certificate: unknown key");
 	EXPECT_ERRORS("[global]\n"
 	              "worker = 4\n"
 	              "pipesize = 64k\n"
@@ -1650,6 +1652,270 @@ END_TEST
 
 #define ADD(s, t) UNIT_ADD(s, t)
 
+
+/* ------------------------------------------------------------------ */
+/* TLS termination and the TLV set */
+
+static struct test_cert t_ca, t_a, t_b;
+
+/* A CA and two certificates it signs, in a fresh directory. */
+static void tls_files(void)
+{
+	const char *d = test_cert_dir();
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(test_cert_make(&t_ca, d, "ca", "CA", NULL, NULL, 0), 0);
+	ck_assert_int_eq(test_cert_make(&t_a, d, "a", "a.test", "DNS:a.test",
+	                                &t_ca, 0), 0);
+	ck_assert_int_eq(test_cert_make(&t_b, d, "b", "b.test", "DNS:b.test",
+	                                &t_ca, 0), 0);
+}
+
+static void tls_files_free(void)
+{
+	test_cert_free(&t_ca);
+	test_cert_free(&t_a);
+	test_cert_free(&t_b);
+	test_cert_dir_remove();
+}
+
+/* Text that formats a file path and friends into a config or message. */
+static char *fmtbuf(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmtbuf(const char *f, ...)
+{
+	static char buf[8][2048];
+	static int i;
+	va_list ap;
+
+	i = (i + 1) % 8;
+	va_start(ap, f);
+	vsnprintf(buf[i], sizeof(buf[i]), f, ap);
+	va_end(ap);
+	return buf[i];
+}
+
+#define TLS_HEAD \
+	"[listener:web]\n" \
+	"bind = 127.0.0.1:8443\n" \
+	"backend = 127.0.0.1:8080\n"
+
+START_TEST(tls_plain_listener_defaults)
+{
+	struct config *cfg = load_ok(GOOD_LISTENER);
+	const struct listener_cfg *l = &cfg->listeners[0];
+
+	ck_assert_ptr_null(l->tls_ctx);
+	ck_assert_uint_eq(l->tls.ncerts, 0);
+	ck_assert_uint_eq(l->pp_tlvs, PP_TLV_MPTCP);
+	ck_assert_uint_eq(l->tls.handshake_timeout_ms, 10000);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(tls_listener_defaults_and_keys)
+{
+	struct config *cfg;
+	const struct listener_cfg *l;
+
+	tls_files();
+	cfg = load_ok(fmtbuf(TLS_HEAD "tls_cert = %s\ntls_key = %s\n",
+	                     t_a.cert_path, t_a.key_path));
+	l = &cfg->listeners[0];
+	ck_assert_ptr_nonnull(l->tls_ctx);
+	ck_assert_uint_eq(l->tls.ncerts, 1);
+	ck_assert_str_eq(l->tls.certs[0], t_a.cert_path);
+	ck_assert_int_eq(l->tls.min_version, TLS_VERSION_1_2);
+	ck_assert_int_eq(l->tls.verify, TLS_VERIFY_OFF);
+	ck_assert_ptr_null(l->tls.alpn);
+	ck_assert_ptr_null(l->tls.ciphers);
+	ck_assert_uint_eq(l->tls.handshake_timeout_ms, 10000);
+	/* The default set with TLS: MPTCP and ALPN, within 107 bytes. */
+	ck_assert_uint_eq(l->pp_tlvs, PP_TLV_MPTCP | PP_TLV_ALPN);
+	ck_assert_uint_le(tls_pp_header_max(l), PP_NGINX_OLD_MAX);
+	config_free(cfg);
+
+	cfg = load_ok(fmtbuf(TLS_HEAD
+	                     "tls_cert = %s, %s\n"
+	                     "tls_key = %s,%s\n"
+	                     "tls_min_version = TLSv1.3\n"
+	                     "tls_ciphers = ECDHE+AESGCM\n"
+	                     "tls_ciphersuites = TLS_AES_128_GCM_SHA256\n"
+	                     "tls_alpn = h2, http/1.1\n"
+	                     "tls_verify = optional\n"
+	                     "tls_client_ca = %s\n"
+	                     "tls_handshake_timeout = 2500ms\n"
+	                     "proxy_protocol_tlvs = ssl, Authority\n",
+	                     t_a.cert_path, t_b.cert_path, t_a.key_path,
+	                     t_b.key_path, t_ca.cert_path));
+	l = &cfg->listeners[0];
+	ck_assert_ptr_nonnull(l->tls_ctx);
+	ck_assert_uint_eq(l->tls.ncerts, 2);
+	ck_assert_uint_eq(l->tls.nkeys, 2);
+	ck_assert_str_eq(l->tls.keys[1], t_b.key_path);
+	ck_assert_int_eq(l->tls.min_version, TLS_VERSION_1_3);
+	ck_assert_str_eq(l->tls.ciphers, "ECDHE+AESGCM");
+	ck_assert_str_eq(l->tls.ciphersuites, "TLS_AES_128_GCM_SHA256");
+	ck_assert_uint_eq(l->tls.alpn_len, 12);
+	ck_assert_mem_eq(l->tls.alpn, "\x02h2\x08http/1.1", 12);
+	ck_assert_int_eq(l->tls.verify, TLS_VERIFY_OPTIONAL);
+	ck_assert_str_eq(l->tls.client_ca, t_ca.cert_path);
+	ck_assert_uint_eq(l->tls.handshake_timeout_ms, 2500);
+	ck_assert_uint_eq(l->pp_tlvs, PP_TLV_SSL | PP_TLV_AUTHORITY);
+	ck_assert_uint_eq(tls_cert_for_name(l->tls_ctx, "b.test"), 1);
+	config_free(cfg);
+
+	cfg = load_ok(fmtbuf(TLS_HEAD "tls_cert = %s\ntls_key = %s\n"
+	                     "proxy_protocol_tlvs = none\n",
+	                     t_a.cert_path, t_a.key_path));
+	ck_assert_uint_eq(cfg->listeners[0].pp_tlvs, 0);
+	config_free(cfg);
+	cfg = load_ok(GOOD_LISTENER "proxy_protocol_tlvs = none\n");
+	ck_assert_uint_eq(cfg->listeners[0].pp_tlvs, 0);
+	config_free(cfg);
+	tls_files_free();
+}
+END_TEST
+
+START_TEST(error_bad_tls_values)
+{
+	EXPECT_ERRORS(TLS_HEAD
+	              "tls_cert = cert.pem\n"
+	              "tls_key = /k.pem, \n"
+	              "tls_min_version = 1.1\n"
+	              "tls_verify = maybe\n"
+	              "tls_alpn = h2, h2\n"
+	              "tls_client_ca = ca.pem\n"
+	              "tls_handshake_timeout = 0\n",
+	              "t.ini:4: [listener:web] tls_cert: bad value \"cert.pem\": "
+	              "expected an absolute path",
+	              "t.ini:5: [listener:web] tls_key: empty item in list",
+	              "t.ini:6: [listener:web] tls_min_version: bad value \"1.1\": "
+	              "TLS 1.0 and 1.1 are not supported (deprecated by RFC "
+	              "8996); expected 1.2 or 1.3",
+	              "t.ini:7: [listener:web] tls_verify: bad value \"maybe\": "
+	              "expected off, optional or required",
+	              "t.ini:8: [listener:web] tls_alpn: \"h2\" is listed twice",
+	              "t.ini:9: [listener:web] tls_client_ca: bad value "
+	              "\"ca.pem\": expected an absolute path",
+	              "t.ini:10: [listener:web] tls_handshake_timeout: bad "
+	              "duration \"0\": must be greater than 0");
+	EXPECT_ERRORS(GOOD_LISTENER
+	              "tls_min_version = 2\n"
+	              "tls_alpn = a,b,c,d,e,f,g,h,i\n"
+	              "proxy_protocol_tlvs = mptcp, foo\n",
+	              "t.ini:4: [listener:web] tls_min_version: bad value \"2\": "
+	              "expected 1.2 or 1.3",
+	              "t.ini:5: [listener:web] tls_alpn: too many protocols (at "
+	              "most 8)",
+	              "t.ini:6: [listener:web] proxy_protocol_tlvs: unknown TLV "
+	              "\"foo\": expected none, or a list of mptcp, alpn, "
+	              "authority, ssl");
+	EXPECT_ERRORS(GOOD_LISTENER "proxy_protocol_tlvs = mptcp, MPTCP\n",
+	              "t.ini:4: [listener:web] proxy_protocol_tlvs: \"MPTCP\" is "
+	              "listed twice");
+}
+END_TEST
+
+START_TEST(error_tls_keys_that_need_others)
+{
+	EXPECT_ERRORS(GOOD_LISTENER
+	              "tls_key = /k.pem\n"
+	              "tls_alpn = h2\n"
+	              "tls_verify = required\n"
+	              "proxy_protocol_tlvs = mptcp, alpn\n",
+	              "t.ini:4: [listener:web] tls_key: has no effect without "
+	              "tls_cert",
+	              "t.ini:5: [listener:web] tls_alpn: has no effect without "
+	              "tls_cert",
+	              "t.ini:6: [listener:web] tls_verify: has no effect without "
+	              "tls_cert",
+	              "t.ini:7: [listener:web] proxy_protocol_tlvs: alpn, "
+	              "authority and ssl need TLS termination (tls_cert) on "
+	              "this listener");
+	EXPECT_ERRORS(TLS_HEAD "tls_cert = /c.pem\n",
+	              "t.ini:4: [listener:web] tls_cert: needs tls_key (the "
+	              "private key of each certificate, in the same order)");
+	EXPECT_ERRORS(TLS_HEAD "tls_cert = /a.pem, /b.pem\ntls_key = /a.key\n",
+	              "t.ini:5: [listener:web] tls_key: 1 key for 2 "
+	              "certificates: give one key per certificate, in the "
+	              "same order");
+	EXPECT_ERRORS(TLS_HEAD "tls_cert = /a.pem\ntls_key = /a.key\n"
+	              "tls_verify = optional\n",
+	              "t.ini:6: [listener:web] tls_verify: optional needs "
+	              "tls_client_ca (the CAs that issue client certificates)");
+	EXPECT_ERRORS(TLS_HEAD "tls_cert = /a.pem\ntls_key = /a.key\n"
+	              "tls_client_ca = /ca.pem\n",
+	              "t.ini:6: [listener:web] tls_client_ca: has no effect with "
+	              "tls_verify = off");
+	EXPECT_ERRORS(GOOD_LISTENER "proxy_protocol = v1\n"
+	              "proxy_protocol_tlvs = mptcp\n",
+	              "t.ini:5: [listener:web] proxy_protocol_tlvs: has no "
+	              "effect with proxy_protocol = v1 (TLVs are a v2 feature)");
+}
+END_TEST
+
+/* Files are read at load time: -t and a reload name the file, the line
+ * and OpenSSL's reason. */
+START_TEST(error_tls_files)
+{
+	const char *dir;
+	char enc[512];
+	FILE *f;
+
+	tls_files();
+	dir = test_cert_dir();
+	EXPECT_ERRORS(fmtbuf(TLS_HEAD "tls_cert = %s/none.crt\n"
+	                     "tls_key = %s\n", dir, t_a.key_path),
+	              fmtbuf("t.ini:4: [listener:web] tls_cert: %s/none.crt: "
+	                     "cannot open: No such file or directory", dir));
+	EXPECT_ERRORS(fmtbuf(TLS_HEAD "tls_cert = %s\ntls_key = %s\n",
+	                     t_a.key_path, t_a.cert_path),
+	              fmtbuf("t.ini:4: [listener:web] tls_cert: %s: no PEM "
+	                     "certificate: no start line", t_a.key_path),
+	              fmtbuf("t.ini:5: [listener:web] tls_key: %s: no PEM "
+	                     "private key in it (a \"BEGIN ... PRIVATE KEY\" "
+	                     "block)", t_a.cert_path));
+	/* The second pair's key belongs to the first certificate. */
+	EXPECT_ERRORS(fmtbuf(TLS_HEAD "tls_cert = %s, %s\ntls_key = %s, %s\n",
+	                     t_a.cert_path, t_b.cert_path, t_a.key_path,
+	                     t_a.key_path),
+	              fmtbuf("t.ini:5: [listener:web] tls_key: %s does not "
+	                     "match certificate %s: key values mismatch",
+	                     t_a.key_path, t_b.cert_path));
+	EXPECT_ERRORS(fmtbuf(TLS_HEAD "tls_cert = %s\ntls_key = %s\n"
+	                     "tls_ciphers = NOPE\n"
+	                     "tls_verify = required\n"
+	                     "tls_client_ca = %s/none.pem\n",
+	                     t_a.cert_path, t_a.key_path, dir),
+	              "t.ini:6: [listener:web] tls_ciphers: \"NOPE\": no cipher "
+	              "match",
+	              fmtbuf("t.ini:8: [listener:web] tls_client_ca: "
+	                     "%s/none.pem: cannot open: No such file or "
+	                     "directory", dir));
+	EXPECT_ERRORS(fmtbuf(TLS_HEAD "tls_cert = %s\ntls_key = %s\n"
+	                     "tls_ciphersuites = TLS_NOPE\n",
+	                     t_a.cert_path, t_a.key_path),
+	              "t.ini:6: [listener:web] tls_ciphersuites: \"TLS_NOPE\": "
+	              "no cipher match");
+	/* An encrypted key cannot be unlocked by a daemon. */
+	snprintf(enc, sizeof(enc), "%s/enc.key", dir);
+	f = fopen(enc, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert(PEM_write_PrivateKey(f, t_a.key, EVP_aes_128_cbc(),
+	                               (unsigned char *)"secret", 6, NULL,
+	                               NULL));
+	fclose(f);
+	EXPECT_ERRORS(fmtbuf(TLS_HEAD "tls_cert = %s\ntls_key = %s\n",
+	                     t_a.cert_path, enc),
+	              fmtbuf("t.ini:5: [listener:web] tls_key: %s: the key is "
+	                     "encrypted; give it unencrypted (openssl pkey -in "
+	                     "KEY -out NEWKEY) and protect the file instead",
+	                     enc));
+	unlink(enc);
+	tls_files_free();
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1728,6 +1994,11 @@ static Suite *make_suite(void)
 	ADD(s, error_dual_stack_forced_with_ipv4_same_listener);
 	ADD(s, error_v6only_without_ipv6_bind);
 	ADD(s, error_many_in_one_file_in_line_order);
+	ADD(s, tls_plain_listener_defaults);
+	ADD(s, tls_listener_defaults_and_keys);
+	ADD(s, error_bad_tls_values);
+	ADD(s, error_tls_keys_that_need_others);
+	ADD(s, error_tls_files);
 
 	ADD(s, file_loads_and_names_itself);
 	ADD(s, file_missing);

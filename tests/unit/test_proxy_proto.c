@@ -509,6 +509,68 @@ START_TEST(v2_length_field)
 }
 END_TEST
 
+
+START_TEST(ssl_value_exact_bytes)
+{
+	/* client, verify (network order), then the sub-TLVs in the order of
+	 * the spec's numbering except CN last; NULL strings are left out. */
+	static const uint8_t want[] = {
+		0x07, 0x00, 0x00, 0x00, 0x14,
+		0x21, 0x00, 0x07, 'T', 'L', 'S', 'v', '1', '.', '3',
+		0x23, 0x00, 0x02, 'A', 'B',
+		0x25, 0x00, 0x05, 'E', 'C', '2', '5', '6',
+		0x22, 0x00, 0x01, 'x',
+	};
+	struct pp_ssl ssl = {
+		.client = PP2_CLIENT_SSL | PP2_CLIENT_CERT_CONN |
+		          PP2_CLIENT_CERT_SESS,
+		.verify = 20, .version = "TLSv1.3", .cipher = "AB",
+		.sig_alg = NULL, .key_alg = "EC256", .cn = "x",
+	};
+	uint8_t buf[64];
+	int n = pp_encode_ssl(buf, sizeof(buf), &ssl);
+
+	ck_assert_int_eq(n, (int)sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(want));
+}
+END_TEST
+
+START_TEST(ssl_value_minimal_and_cap)
+{
+	struct pp_ssl ssl = { .client = PP2_CLIENT_SSL, .verify = 1 };
+	static const uint8_t want[] = { 0x01, 0, 0, 0, 1 };
+	uint8_t buf[16];
+
+	ck_assert_int_eq(pp_encode_ssl(buf, sizeof(buf), &ssl), 5);
+	ck_assert_mem_eq(buf, want, 5);
+	ck_assert_int_eq(pp_encode_ssl(buf, 4, &ssl), -1);
+	ssl.version = "TLSv1.2";
+	/* 5 + 3 + 7 = 15 fits exactly; one byte less does not. */
+	ck_assert_int_eq(pp_encode_ssl(buf, 15, &ssl), 15);
+	ck_assert_int_eq(pp_encode_ssl(buf, 14, &ssl), -1);
+}
+END_TEST
+
+START_TEST(ssl_value_inside_v2_header)
+{
+	/* The SSL TLV nests its sub-TLVs: the outer length covers them. */
+	struct pp_ssl ssl = { .client = PP2_CLIENT_SSL, .verify = 0,
+	                      .version = "TLSv1.3" };
+	struct sockaddr_storage s = mk4("192.0.2.1", 1);
+	uint8_t val[32], buf[128];
+	int vn = pp_encode_ssl(val, sizeof(val), &ssl);
+	struct pp_tlv tlv = { PP2_TYPE_SSL, (uint16_t)vn, val };
+	int n = pp_encode_v2(buf, sizeof(buf), SA(s), SA(s), &tlv, 1);
+
+	ck_assert_int_eq(vn, 15);
+	ck_assert_int_eq(n, 16 + 12 + 3 + 15);
+	ck_assert_uint_eq(buf[28], PP2_TYPE_SSL);
+	ck_assert_uint_eq((buf[29] << 8) | buf[30], 15);
+	ck_assert_uint_eq(buf[31], PP2_CLIENT_SSL);
+	ck_assert_uint_eq(buf[36], PP2_SUBTYPE_SSL_VERSION);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("proxy_proto");
@@ -540,6 +602,9 @@ static Suite *make_suite(void)
 	tcase_add_test(v2, v2_cap_too_small);
 	tcase_add_test(v2, v2_length_limit);
 	tcase_add_test(v2, v2_length_field);
+	tcase_add_test(v2, ssl_value_exact_bytes);
+	tcase_add_test(v2, ssl_value_minimal_and_cap);
+	tcase_add_test(v2, ssl_value_inside_v2_header);
 	suite_add_tcase(s, v2);
 	return s;
 }
