@@ -14,7 +14,8 @@ top=$(pwd)
 
 PACKAGES="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libinih-dev check nginx libnginx-mod-stream libnginx-mod-mail mptcpd curl
-iproute2 nftables python3 procps"
+iproute2 nftables python3 procps python3-yaml systemd util-linux haproxy wrk
+openssl clang libclang-rt-14-dev"
 
 install_packages() {
 	local missing=()
