@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
+#include "cidr.h"
 #include "log.h"
 
 #define CONFIG_MAX_BINDS 16
 #define CONFIG_MAX_BACKENDS 16
 #define CONFIG_MAX_CERTS 16     /* tls_cert / tls_key pairs per listener */
 #define CONFIG_MAX_ALPN 8       /* protocols in tls_alpn */
+#define CONFIG_MAX_PROXY_FROM 64 /* prefixes in accept_proxy_from */
 /* Longest line accepted, not counting the line ending; longer lines are
  * errors, never truncated. */
 #define CONFIG_LINE_MAX 4096
@@ -69,6 +71,12 @@ struct listener_cfg {
 	uint64_t idle_timeout_ms;
 	uint64_t max_connections;       /* 0 = bounded only by the global limit */
 	unsigned pp_tlvs;               /* enum pp_tlv_bit set */
+	/* accept_proxy: the first bytes of every connection must be a PROXY
+	 * header from one of proxy_from; its addresses replace the peer's. */
+	int accept_proxy;
+	struct cidr *proxy_from;
+	size_t nproxy_from;
+	uint64_t accept_proxy_timeout_ms;       /* whole header within */
 	struct tls_cfg tls;
 	/* Built from `tls` when the file is loaded (certificates and keys
 	 * read then), freed with the configuration; NULL: plain listener. */

@@ -11,6 +11,7 @@ struct event;
 struct event_base;
 struct listener_set;
 struct listener_stats;
+struct pa_conn;
 struct session;
 struct tls_session;
 struct worker;
@@ -43,12 +44,16 @@ struct listener {
 	struct session *lru_head, *lru_tail;
 	/* The same for sessions that terminate TLS (session_tls.c). */
 	struct tls_session *tls_head, *tls_tail;
+	/* Connections still waiting for their PROXY header (accept_proxy),
+	 * oldest first (proxy_accept.c). */
+	struct pa_conn *pa_head, *pa_tail;
 };
 
 /* Whether any session, plain or TLS, is still open on l. */
 static inline int listener_has_sessions(const struct listener *l)
 {
-	return l->lru_head != NULL || l->tls_head != NULL;
+	return l->lru_head != NULL || l->tls_head != NULL ||
+	       l->pa_head != NULL;
 }
 
 /* Create and bind every socket of `cfg` for worker w, or take over the

@@ -49,6 +49,8 @@ struct worker {
 	_Atomic uint64_t accepted;      /* for /metrics: every thread serves */
 	int stopping;                   /* told to stop: draining */
 	int backoff;                    /* accepting paused after EMFILE & co */
+	int walking;                    /* in each_listener: sets must not be
+	                                   freed under it; reap afterwards */
 	_Atomic int limit_paused;       /* paused at a connection limit */
 	int ctl[2];                     /* control pipe: other threads -> us */
 	struct event *ctl_ev, *sweep, *shutdown_timer, *backoff_timer;

@@ -20,6 +20,24 @@ enum session_end {
 	SESSION_END_ERROR,
 	SESSION_END_TLS_HANDSHAKE,      /* the TLS handshake failed */
 	SESSION_END_TLS_TIMEOUT,        /* ... or took too long */
+	/* accept_proxy (proxy_accept.c): closed before becoming a session */
+	SESSION_END_PROXY_UNTRUSTED,    /* source not in accept_proxy_from */
+	SESSION_END_PROXY_BAD_HEADER,   /* missing, malformed or too long */
+	SESSION_END_PROXY_TIMEOUT,      /* no whole header in time */
+};
+
+/* Where a connection came from and where it arrived, as the backend is
+ * told: the socket's own endpoints, or the ones a PROXY header from a
+ * trusted balancer gave (accept_proxy).  v4-mapped IPv6 addresses are
+ * stored as IPv4. */
+union session_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+struct session_origin {
+	union session_sa client, local;
 };
 
 const char *session_end_name(enum session_end e);
@@ -27,10 +45,21 @@ const char *session_end_name(enum session_end e);
 /* Take ownership of an accepted client socket, and of the connection slot
  * reserved for it with server_reserve, and start connecting to the
  * listener's first backend (on a TLS listener: hand it to
- * session_tls_start).  On failure both are released. */
+ * session_tls_start).  `origin` says what to tell the backend; NULL: the
+ * socket's own endpoints (peer as accept() gave it, the local address
+ * from the listener or getsockname).  On failure both are released. */
 struct lsock;
 void session_start(struct listener *l, int cfd, const struct lsock *ls,
-                   const struct sockaddr_storage *peer, socklen_t peerlen);
+                   const struct sockaddr_storage *peer, socklen_t peerlen,
+                   const struct session_origin *origin);
+
+/* Fill o with the socket's own endpoints (see session_start).  Returns 0,
+ * or -1 after logging. */
+int session_origin_of_socket(struct session_origin *o,
+                             const struct listener *l, int cfd,
+                             const struct lsock *ls,
+                             const struct sockaddr_storage *peer,
+                             socklen_t peerlen);
 
 /* Close sessions of l (plain and TLS) idle for longer than their
  * idle_timeout. */

@@ -22,8 +22,7 @@ struct lsock;
 
 /* As session_start, for a listener with a TLS context. */
 void session_tls_start(struct listener *l, int cfd, const struct lsock *ls,
-                       const struct sockaddr_storage *peer,
-                       socklen_t peerlen);
+                       const struct session_origin *origin);
 
 /* Close TLS sessions of l idle (relaying, nothing moved) for longer than
  * their idle_timeout. */

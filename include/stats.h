@@ -14,7 +14,7 @@ struct event_base;
 /* Closed MPTCP connections by the most subflows they had: 1, 2, 3, 4,
  * 5-8, more. */
 #define STATS_SUBFLOW_BUCKETS 6
-#define STATS_END_REASONS 10    /* enum session_end */
+#define STATS_END_REASONS 13    /* enum session_end */
 
 /* One per listener name ever configured: counters survive reloads (and
  * stay after a listener is removed, as Prometheus counters should).  The

@@ -25,6 +25,7 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS (5 * 1000)
 #define DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
 #define DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS (10 * 1000)
+#define DEFAULT_ACCEPT_PROXY_TIMEOUT_MS (5 * 1000)
 
 void config_free(struct config *cfg)
 {
@@ -36,6 +37,7 @@ void config_free(struct config *cfg)
 		free(cfg->listeners[i].name);
 		free(cfg->listeners[i].binds);
 		free(cfg->listeners[i].backends);
+		free(cfg->listeners[i].proxy_from);
 		cfg_tls_free(&cfg->listeners[i]);
 	}
 	free(cfg->listeners);
@@ -104,6 +106,7 @@ int cfg_listener_add(struct parser *p, const char *name)
 	l->max_connections = 0;
 	l->tls.min_version = TLS_VERSION_1_2;
 	l->tls.handshake_timeout_ms = DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
+	l->accept_proxy_timeout_ms = DEFAULT_ACCEPT_PROXY_TIMEOUT_MS;
 	p->cur = cfg->nlisteners++;
 	return 0;
 }

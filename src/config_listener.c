@@ -167,6 +167,34 @@ static void set_backends(struct parser *p, struct listener_cfg *l,
 	free(copy);
 }
 
+/* accept_proxy_from: prefixes, each "ADDR/PREFIX" or one address. */
+static void set_proxy_from(struct parser *p, struct listener_cfg *l,
+                           const char *key, const char *value)
+{
+	char *items[CONFIG_MAX_PROXY_FROM];
+	char err[REASON_MAX];
+	char *copy;
+	int i, n;
+
+	n = split_value(p, key, value, &copy, items, CONFIG_MAX_PROXY_FROM);
+	if (n > 0) {
+		l->proxy_from = calloc((size_t)n, sizeof(*l->proxy_from));
+		if (l->proxy_from == NULL) {
+			p->oom = true;
+			n = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (cidr_parse(items[i], &l->proxy_from[l->nproxy_from], err,
+		               sizeof(err)) < 0) {
+			KEY_ERR(p, key, "bad prefix \"%s\": %s", items[i], err);
+			continue;
+		}
+		l->nproxy_from++;
+	}
+	free(copy);
+}
+
 void cfg_listener_key(struct parser *p, const char *name, const char *value)
 {
 	struct listener_cfg *l = &p->cfg->listeners[p->cur];
@@ -212,8 +240,18 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 			KEY_ERR(p, name, "bad value \"%s\": expected v1, v2 or "
 			        "off", value);
 		break;
+	case L_ACCEPT_PROXY:
+		if (parse_bool(value, &b, err, sizeof(err)) < 0)
+			KEY_ERR(p, name, "%s", err);
+		else
+			l->accept_proxy = b;
+		break;
+	case L_ACCEPT_PROXY_FROM:
+		set_proxy_from(p, l, name, value);
+		break;
 	case L_CONNECT_TIMEOUT:
 	case L_IDLE_TIMEOUT:
+	case L_ACCEPT_PROXY_TIMEOUT:
 		if (parse_duration_ms(value, &ms, err, sizeof(err)) < 0) {
 			KEY_ERR(p, name, "%s", err);
 			break;
@@ -225,8 +263,10 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 		}
 		if (k == L_CONNECT_TIMEOUT)
 			l->connect_timeout_ms = ms;
-		else
+		else if (k == L_IDLE_TIMEOUT)
 			l->idle_timeout_ms = ms;
+		else
+			l->accept_proxy_timeout_ms = ms;
 		break;
 	case L_MAX_CONNECTIONS:
 		if (parse_uint(value, 0, MAX_CONNECTIONS_LIMIT,

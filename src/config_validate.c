@@ -214,6 +214,29 @@ static void check_global(struct parser *p)
 		            "has no effect without user");
 }
 
+/* accept_proxy needs to know whom to trust; its other keys need it. */
+static void check_accept_proxy(struct parser *p, const struct listener_cfg *l,
+                               const struct lstate *st, const char *label)
+{
+	int from = st->key_line[L_ACCEPT_PROXY_FROM];
+	int tmo = st->key_line[L_ACCEPT_PROXY_TIMEOUT];
+
+	if (l->accept_proxy) {
+		if (from == 0)
+			cfg_err_add(p, st->key_line[L_ACCEPT_PROXY], label,
+			            "accept_proxy", "needs accept_proxy_from "
+			            "(the balancers allowed to send a PROXY "
+			            "header)");
+		return;
+	}
+	if (from != 0 && !cfg_err_on_line(p, from))
+		cfg_err_add(p, from, label, "accept_proxy_from",
+		            "has no effect without accept_proxy = on");
+	if (tmo != 0 && !cfg_err_on_line(p, tmo))
+		cfg_err_add(p, tmo, label, "accept_proxy_timeout",
+		            "has no effect without accept_proxy = on");
+}
+
 void cfg_validate(struct parser *p)
 {
 	struct config *cfg = p->cfg;
@@ -243,6 +266,7 @@ void cfg_validate(struct parser *p)
 			cfg_err_add(p, st->key_line[L_V6ONLY], label, "v6only",
 			            "has no effect: this listener binds no "
 			            "IPv6 address");
+		check_accept_proxy(p, l, st, label);
 		cfg_tls_validate(p, i, label);
 		free(label);
 	}

@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
+#include "proxy_accept.h"
 #include "server.h"
 #include "session.h"
 #include "sockact.h"
@@ -303,7 +304,10 @@ static void accept_some(struct lsock *ls, int max)
 			worker_backoff(w, err);
 			return;
 		}
-		session_start(l, cfd, ls, &peer, plen);
+		if (l->cfg->accept_proxy)
+			proxy_accept_start(l, cfd, ls, &peer, plen);
+		else
+			session_start(l, cfd, ls, &peer, plen, NULL);
 	}
 }
 

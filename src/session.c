@@ -24,6 +24,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
+#include "proxy_accept.h"
 #include "proxy_proto.h"
 #include "relay.h"
 #include "server.h"
@@ -35,12 +36,6 @@
 #define UNIX_RETRY_MS 5         /* unix backend backlog full: retry period */
 
 enum session_state { SESSION_CONNECTING, SESSION_RELAYING };
-
-union inet_sa {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-};
 
 struct session {
 	struct session *prev, *next;    /* owner's LRU list */
@@ -56,7 +51,7 @@ struct session {
 	uint8_t first_eof;              /* 0, or 'c' / 'b': who closed first */
 	struct relay_dir up;            /* client -> backend */
 	struct relay_dir down;          /* backend -> client */
-	union inet_sa client, local;    /* v4-mapped already unmapped */
+	union session_sa client, local; /* what the backend is told */
 	uint64_t start_ms, last_ms, connect_start_ms;
 	uint64_t next_probe_ms;         /* next MPTCP_INFO subflow sample */
 };
@@ -82,6 +77,9 @@ static const char *const end_names[] = {
 	[SESSION_END_ERROR] = "error",
 	[SESSION_END_TLS_HANDSHAKE] = "tls_handshake_failed",
 	[SESSION_END_TLS_TIMEOUT] = "tls_handshake_timeout",
+	[SESSION_END_PROXY_UNTRUSTED] = "proxy_untrusted",
+	[SESSION_END_PROXY_BAD_HEADER] = "proxy_bad_header",
+	[SESSION_END_PROXY_TIMEOUT] = "proxy_timeout",
 };
 
 const char *session_end_name(enum session_end e)
@@ -350,7 +348,7 @@ static void connected(struct session *s)
 			.value = (const uint8_t *)(s->is_mptcp ? "mptcp" : "tcp"),
 		};
 		n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa, &s->local.sa,
-		                 &tlv, 1);
+		                 &tlv, (s->cfg->pp_tlvs & PP_TLV_MPTCP) ? 1 : 0);
 	}
 	if (n < 0 || (n > 0 && relay_queue(&s->up, hdr, (size_t)n) < 0)) {
 		log_warn("listener %s: cannot build the PROXY header",
@@ -460,20 +458,53 @@ static void try_backend(struct session *s)
 
 /* ---- public ---- */
 
-void session_start(struct listener *l, int cfd, const struct lsock *ls,
-                   const struct sockaddr_storage *peer, socklen_t peerlen)
+int session_origin_of_socket(struct session_origin *o,
+                             const struct listener *l, int cfd,
+                             const struct lsock *ls,
+                             const struct sockaddr_storage *peer,
+                             socklen_t peerlen)
 {
 	const struct addr *bound = &ls->bound;
-	int ls_wildcard = addr_is_wildcard(bound);
-	int mptcp_listener = ls->is_mptcp;
-	struct worker *w = l->w;
-	struct sockaddr_storage local;
+	struct sockaddr_storage local, p = *peer;
 	socklen_t llen = sizeof(local);
+
+	/* The address the client reached: the listener's own unless it is
+	 * bound to a wildcard, which saves a syscall per connection. */
+	if (!addr_is_wildcard(bound)) {
+		memcpy(&local, &bound->ss, bound->len);
+		llen = bound->len;
+	} else if (getsockname(cfd, (struct sockaddr *)&local, &llen) < 0) {
+		log_warn("listener %s: getsockname: %s", l->cfg->name,
+		         strerror(errno));
+		return -1;
+	}
+	addr_unmap_v4(&p, &peerlen);
+	addr_unmap_v4(&local, &llen);
+	memcpy(&o->client, &p, sizeof(o->client));
+	memcpy(&o->local, &local, sizeof(o->local));
+	return 0;
+}
+
+void session_start(struct listener *l, int cfd, const struct lsock *ls,
+                   const struct sockaddr_storage *peer, socklen_t peerlen,
+                   const struct session_origin *origin)
+{
+	struct worker *w = l->w;
+	struct session_origin own;
 	struct session *s;
 	unsigned subflows = 1;
 
+	if (origin == NULL) {
+		if (session_origin_of_socket(&own, l, cfd, ls, peer,
+		                             peerlen) < 0) {
+			close(cfd);
+			server_release(w, l);
+			return;
+		}
+		origin = &own;
+	}
 	if (l->cfg->tls_ctx != NULL) {  /* TLS termination: its own path */
-		session_tls_start(l, cfd, ls, peer, peerlen);
+		session_tls_start(l, cfd, ls, origin);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
@@ -484,25 +515,8 @@ void session_start(struct listener *l, int cfd, const struct lsock *ls,
 		server_release(w, l);
 		return;
 	}
-	/* The address the client reached: the listener's own unless it is
-	 * bound to a wildcard, which saves a syscall per connection. */
-	if (!ls_wildcard) {
-		memcpy(&local, &bound->ss, bound->len);
-		llen = bound->len;
-	} else if (getsockname(cfd, (struct sockaddr *)&local, &llen) < 0) {
-		log_warn("listener %s: getsockname: %s", l->cfg->name,
-		         strerror(errno));
-		free(s);
-		close(cfd);
-		server_release(w, l);
-		return;
-	}
-	struct sockaddr_storage p = *peer;
-	addr_unmap_v4(&p, &peerlen);
-	addr_unmap_v4(&local, &llen);
-	memcpy(&s->client, &p, sizeof(s->client));
-	memcpy(&s->local, &local, sizeof(s->local));
-
+	s->client = origin->client;
+	s->local = origin->local;
 	s->l = l;
 	s->cfg = l->cfg;
 	s->cfd = cfd;
@@ -510,7 +524,7 @@ void session_start(struct listener *l, int cfd, const struct lsock *ls,
 	s->state = SESSION_CONNECTING;
 	relay_init(&s->up);
 	relay_init(&s->down);
-	if (mptcp_listener)
+	if (ls->is_mptcp)
 		s->is_mptcp = (uint8_t)mptcp_conn_info(cfd, &subflows);
 	s->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
 	stats_add(s->is_mptcp ? &l->stats->accepted_mptcp
@@ -541,6 +555,7 @@ void session_sweep_idle(struct listener *l, uint64_t now_ms)
 
 void session_close_all(struct listener *l, enum session_end why)
 {
+	proxy_accept_close_all(l, why);
 	while (l->lru_head != NULL)
 		session_end(l->lru_head, why, 0, 0);
 	session_tls_close_all(l, why);

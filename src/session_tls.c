@@ -54,12 +54,6 @@
 
 enum tls_state { TS_HANDSHAKE, TS_CONNECTING, TS_RELAYING };
 
-union inet_sa {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-};
-
 /* Pending bytes are data[off .. off+len). */
 struct tbuf {
 	char *data;
@@ -88,7 +82,7 @@ struct tls_session {
 	struct tbuf up, down;
 	uint64_t bytes_up, bytes_down;  /* plaintext, PROXY header excluded */
 	uint64_t counted_up, counted_down;      /* of which in /metrics */
-	union inet_sa client, local;
+	union session_sa client, local; /* what the backend is told */
 	uint64_t start_ms, last_ms, connect_start_ms, next_probe_ms;
 	uint64_t handshake_deadline_ms;
 };
@@ -822,13 +816,9 @@ static void try_backend(struct tls_session *s)
 /* ---- public ---- */
 
 void session_tls_start(struct listener *l, int cfd, const struct lsock *ls,
-                       const struct sockaddr_storage *peer,
-                       socklen_t peerlen)
+                       const struct session_origin *origin)
 {
-	const struct addr *bound = &ls->bound;
 	struct worker *w = l->w;
-	struct sockaddr_storage local, p = *peer;
-	socklen_t llen = sizeof(local);
 	struct tls_session *s;
 	unsigned subflows = 1;
 
@@ -840,21 +830,8 @@ void session_tls_start(struct listener *l, int cfd, const struct lsock *ls,
 		server_release(w, l);
 		return;
 	}
-	if (!addr_is_wildcard(bound)) {
-		memcpy(&local, &bound->ss, bound->len);
-		llen = bound->len;
-	} else if (getsockname(cfd, (struct sockaddr *)&local, &llen) < 0) {
-		log_warn("listener %s: getsockname: %s", l->cfg->name,
-		         strerror(errno));
-		free(s);
-		close(cfd);
-		server_release(w, l);
-		return;
-	}
-	addr_unmap_v4(&p, &peerlen);
-	addr_unmap_v4(&local, &llen);
-	memcpy(&s->client, &p, sizeof(s->client));
-	memcpy(&s->local, &local, sizeof(s->local));
+	s->client = origin->client;
+	s->local = origin->local;
 
 	s->l = l;
 	s->cfg = l->cfg;

@@ -30,14 +30,21 @@ static size_t set_size(const struct listener_set *set)
 	return set->gen->cfg->nlisteners;
 }
 
-/* Call fn on every listener of every set w still has. */
+static void reap_retired(struct worker *w);
+
+/* Call fn on every listener of every set w still has.  A session that fn
+ * ends may be the last of a retired set: the set is freed after the
+ * walk, not under it. */
 static void each_listener(struct worker *w, void (*fn)(struct listener *, void *),
                           void *arg)
 {
+	w->walking = 1;
 	for (struct listener_set *set = w->cur; set != NULL;
 	     set = set == w->cur ? w->retired : set->next)
 		for (size_t i = 0; i < set_size(set); i++)
 			fn(&set->listeners[i], arg);
+	w->walking = 0;
+	reap_retired(w);
 }
 
 static int listener_has_room(const struct server *srv,
@@ -130,7 +137,7 @@ static void stop_if_drained(struct worker *w)
 
 void worker_session_ended(struct worker *w, struct listener *l)
 {
-	if (l->set != w->cur && !listener_has_sessions(l))
+	if (!w->walking && l->set != w->cur && !listener_has_sessions(l))
 		reap_retired(w);
 	if (atomic_load(&w->limit_paused))
 		worker_update_accepting(w);
