@@ -22,7 +22,7 @@ NGINX_PID=$DEMO_DIR/nginx.pid
 READY_TIMEOUT=10
 
 PACKAGES=(libevent-dev libssl-dev libinih-dev check autoconf automake
-          pkg-config make gcc nginx curl mptcpd iproute2)
+          pkg-config make gcc nginx curl mptcpd mptcpize iproute2)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }

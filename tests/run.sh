@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 
 PACKAGES="build-essential autoconf automake pkg-config libevent-dev libssl-dev
-libinih-dev check nginx libnginx-mod-stream libnginx-mod-mail mptcpd curl
+libinih-dev check nginx libnginx-mod-stream libnginx-mod-mail mptcpd mptcpize curl
 iproute2 nftables python3 procps python3-yaml systemd util-linux haproxy wrk
 openssl clang libclang-rt-14-dev"
 

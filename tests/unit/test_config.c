@@ -940,16 +940,16 @@ END_TEST
 
 START_TEST(error_unknown_key)
 {
-	/* keys of later versions are unknown for now */
+	/* keys other daemons know are not ours: said, never ignored */
 	EXPECT_ERRORS("[global]\n"
 	              "chroot = /var/empty\n"
 	              "rlimit_core = 0\n"
 	              GOOD_LISTENER
-	              "accept_proxy = on\n"
+	              "send_proxy = on\n"
 	              "ssl_certificate = /etc/cert.pem\n",
 	              "t.ini:2: [global] chroot: unknown key",
 	              "t.ini:3: [global] rlimit_core: unknown key",
-	              "t.ini:7: [listener:web] accept_proxy: unknown key",
+	              "t.ini:7: [listener:web] send_proxy: unknown key",
 	              "t.ini:8: [listener:web] ssl_certificate: unknown key");
 	EXPECT_ERRORS("[global]\n"
 	              "worker = 4\n"
@@ -1816,6 +1816,71 @@ START_TEST(error_bad_tls_values)
 }
 END_TEST
 
+START_TEST(accept_proxy_defaults_and_keys)
+{
+	struct config *cfg = load_ok(GOOD_LISTENER);
+	const struct listener_cfg *l = &cfg->listeners[0];
+	char buf[CIDR_STRLEN];
+
+	ck_assert_int_eq(l->accept_proxy, 0);
+	ck_assert_uint_eq(l->nproxy_from, 0);
+	ck_assert_uint_eq(l->accept_proxy_timeout_ms, 5000);
+	config_free(cfg);
+
+	cfg = load_ok(GOOD_LISTENER
+	              "accept_proxy = on\n"
+	              "accept_proxy_from = 192.0.2.0/24, 2001:db8::/32, "
+	              "198.51.100.7\n"
+	              "accept_proxy_timeout = 250ms\n");
+	l = &cfg->listeners[0];
+	ck_assert_int_eq(l->accept_proxy, 1);
+	ck_assert_uint_eq(l->nproxy_from, 3);
+	ck_assert_str_eq(cidr_format(&l->proxy_from[0], buf, sizeof(buf)),
+	                 "192.0.2.0/24");
+	ck_assert_str_eq(cidr_format(&l->proxy_from[1], buf, sizeof(buf)),
+	                 "2001:db8::/32");
+	ck_assert_str_eq(cidr_format(&l->proxy_from[2], buf, sizeof(buf)),
+	                 "198.51.100.7/32");
+	ck_assert_uint_eq(l->accept_proxy_timeout_ms, 250);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(error_accept_proxy)
+{
+	EXPECT_ERRORS(GOOD_LISTENER "accept_proxy = on\n",
+	              "t.ini:4: [listener:web] accept_proxy: needs "
+	              "accept_proxy_from (the balancers allowed to send a "
+	              "PROXY header)");
+	EXPECT_ERRORS(GOOD_LISTENER "accept_proxy_from = 192.0.2.0/24\n"
+	              "accept_proxy_timeout = 2s\n",
+	              "t.ini:4: [listener:web] accept_proxy_from: has no "
+	              "effect without accept_proxy = on",
+	              "t.ini:5: [listener:web] accept_proxy_timeout: has no "
+	              "effect without accept_proxy = on");
+	EXPECT_ERRORS(GOOD_LISTENER "accept_proxy = maybe\n"
+	              "accept_proxy_from = 192.0.2.1/24, lb.example, , x\n",
+	              "t.ini:4: [listener:web] accept_proxy: bad value "
+	              "\"maybe\": expected on or off",
+	              "t.ini:5: [listener:web] accept_proxy_from: empty item "
+	              "in list");
+	EXPECT_ERRORS(GOOD_LISTENER "accept_proxy = on\n"
+	              "accept_proxy_from = 192.0.2.1/24, lb.example\n"
+	              "accept_proxy_timeout = 0\n"
+	              "accept_proxy_tiemout = 1s\n",
+	              "t.ini:5: [listener:web] accept_proxy_from: bad prefix "
+	              "\"192.0.2.1/24\": host bits set below /24; the network "
+	              "is 192.0.2.0/24",
+	              "t.ini:5: [listener:web] accept_proxy_from: bad prefix "
+	              "\"lb.example\": bad address (expected an IPv4 or IPv6 "
+	              "address, optionally with /PREFIX; no host names)",
+	              "t.ini:6: [listener:web] accept_proxy_timeout: bad "
+	              "duration \"0\": must be greater than 0",
+	              "t.ini:7: [listener:web] accept_proxy_tiemout: unknown "
+	              "key; did you mean \"accept_proxy_timeout\"?");
+}
+END_TEST
+
 START_TEST(error_tls_keys_that_need_others)
 {
 	EXPECT_ERRORS(GOOD_LISTENER
@@ -1999,6 +2064,8 @@ static Suite *make_suite(void)
 	ADD(s, error_bad_tls_values);
 	ADD(s, error_tls_keys_that_need_others);
 	ADD(s, error_tls_files);
+	ADD(s, accept_proxy_defaults_and_keys);
+	ADD(s, error_accept_proxy);
 
 	ADD(s, file_loads_and_names_itself);
 	ADD(s, file_missing);
