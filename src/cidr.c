@@ -17,6 +17,14 @@ static int all_digits(const char *s)
 	return 1;
 }
 
+/* ::ffff:a.b.c.d, from bytes of any alignment. */
+static int is_v4mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	                                    0xff, 0xff };
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
 /* Clear the bits of a[] below `prefix`; returns whether any was set. */
 static int clear_host_bits(uint8_t *a, unsigned bytes, unsigned prefix)
 {
@@ -70,7 +78,7 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 	} else if (inet_pton(AF_INET6, host, c.addr) == 1) {
 		c.family = AF_INET6;
 		max = 128;
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)c.addr)) {
+		if (is_v4mapped(c.addr)) {
 			snprintf(err, errlen, "v4-mapped prefix: write the "
 			         "IPv4 network instead (peers are compared "
 			         "as IPv4)");
@@ -120,10 +128,8 @@ int cidr_match(const struct cidr *list, size_t n, const struct sockaddr *sa)
 	if (fam == AF_INET) {
 		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
 	} else if (fam == AF_INET6) {
-		const struct in6_addr *ip =
-			&((const struct sockaddr_in6 *)sa)->sin6_addr;
-		a = ip->s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(ip)) {
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		if (is_v4mapped(a)) {
 			fam = AF_INET;
 			a += 12;
 		}

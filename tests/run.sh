@@ -127,6 +127,30 @@ if [ "${CI:-}" = true ] && [ "${SANITIZE:-0}" != 1 ]; then
 	fi
 	rm -f /tmp/mptcp-frontd-smoke.$$
 
+	# The libFuzzer targets, each for a bounded time (FUZZ_SECONDS,
+	# default 60): one point per target, counted like the others.
+	if command -v clang >/dev/null 2>&1; then
+		bash tests/fuzz/run.sh "${FUZZ_SECONDS:-60}" \
+			>/tmp/mptcp-frontd-fuzz.$$ 2>&1
+		fuzz_rc=$?
+		grep -E '^(ok|not ok) ' /tmp/mptcp-frontd-fuzz.$$ |
+			sed 's/^/fuzz: /'
+		fp=$(grep -c '^ok ' /tmp/mptcp-frontd-fuzz.$$ || true)
+		ff=$(grep -c '^not ok ' /tmp/mptcp-frontd-fuzz.$$ || true)
+		if [ "$fuzz_rc" -ne 0 ] && [ "$ff" -eq 0 ]; then
+			tail -40 /tmp/mptcp-frontd-fuzz.$$
+			ff=1
+		elif [ "$ff" -gt 0 ]; then
+			tail -60 /tmp/mptcp-frontd-fuzz.$$
+		fi
+		pass=$((pass + fp))
+		fail=$((fail + ff))
+		rm -f /tmp/mptcp-frontd-fuzz.$$
+	else
+		echo "FAIL: fuzzing: clang is missing (it is in PACKAGES)"
+		fail=$((fail + 1))
+	fi
+
 	# The release tarball must build and pass its own tests too.
 	if SOAK_SECONDS=5 make -s distcheck >/tmp/mptcp-frontd-distcheck.$$ 2>&1; then
 		echo "PASS: make distcheck"

@@ -1,16 +1,19 @@
-/* Fuzz target: the configuration value parsers (include/parse.h) and the
- * address parser and formatter (include/addr.h), all on the same string:
+/* Fuzz target: the configuration value parsers (include/parse.h), the
+ * address parser and formatter (include/addr.h) and the prefix parser
+ * (include/cidr.h), all on the same string:
  * the input up to its first NUL (a second NUL-terminated piece, if any,
  * is the other word for the edit distance).
  *
  * Invariants beyond "no crash": whatever parses formats back to text that
  * parses to the same value (addresses, durations, sizes, integers); every
  * failure leaves a reason; list items are trimmed, non-empty and inside
- * the string; the edit distance is a capped metric. */
+ * the string; the edit distance is a capped metric; a prefix round trips
+ * and contains its own network address. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "addr.h"
+#include "cidr.h"
 #include "fuzz.h"
 #include "parse.h"
 
@@ -56,6 +59,37 @@ static void fuzz_addr(const char *s, int allow)
 	FUZZ_CHECK(addr_equal(&a, &b));
 	FUZZ_CHECK(addr_port(&a) == addr_port(&b));
 	FUZZ_CHECK(addr_is_wildcard(&a) == addr_is_wildcard(&b));
+}
+
+/* A prefix that parses formats to text that parses to the same prefix,
+ * contains its own network address, and a bare address is a full-length
+ * prefix. */
+static void fuzz_cidr(const char *s)
+{
+	struct cidr c, d;
+	char err[128] = "", text[CIDR_STRLEN];
+	struct sockaddr_storage ss;
+	int rc = cidr_parse(s, &c, err, sizeof(err));
+
+	check_err(rc, err);
+	if (rc < 0)
+		return;
+	FUZZ_CHECK(c.family == AF_INET || c.family == AF_INET6);
+	FUZZ_CHECK(c.prefix <= (c.family == AF_INET ? 32 : 128));
+	if (strchr(s, '/') == NULL)
+		FUZZ_CHECK(c.prefix == (c.family == AF_INET ? 32 : 128));
+	cidr_format(&c, text, sizeof(text));
+	FUZZ_CHECK(strlen(text) < sizeof(text));
+	err[0] = '\0';
+	FUZZ_CHECK(cidr_parse(text, &d, err, sizeof(err)) == 0);
+	FUZZ_CHECK(memcmp(&c, &d, sizeof(c)) == 0);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = c.family;
+	if (c.family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, c.addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, c.addr, 16);
+	FUZZ_CHECK(cidr_match(&c, 1, (const struct sockaddr *)&ss));
 }
 
 static void fuzz_numbers(const char *s)
@@ -189,6 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_addr(text, ADDR_ALLOW_INET);
 	fuzz_addr(text, ADDR_ALLOW_UNIX);
 	fuzz_addr(text, ADDR_ALLOW_INET | ADDR_ALLOW_UNIX);
+	fuzz_cidr(text);
 	fuzz_numbers(text);
 	fuzz_list(text, len);
 	if (len <= MAX_SUGGEST)
