@@ -38,6 +38,7 @@ union session_sa {
 
 struct session_origin {
 	union session_sa client, local;
+	uint64_t accepted_ms;   /* server_now_ms() at accept; 0: now */
 };
 
 const char *session_end_name(enum session_end e);

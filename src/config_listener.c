@@ -18,7 +18,7 @@
  * that the caller frees.  Returns the item count, or 0 when the list is
  * malformed (reported) or memory ran out. */
 static int split_value(struct parser *p, const char *key, const char *value,
-                       char **copy, char **items, int max)
+                       char **copy, char **items, int max, const char *what)
 {
 	const char *c;
 	int n, count = 1;
@@ -34,7 +34,7 @@ static int split_value(struct parser *p, const char *key, const char *value,
 	for (c = value; *c != '\0'; c++)
 		count += *c == ',';
 	if (count > max)
-		KEY_ERR(p, key, "too many addresses (at most %d)", max);
+		KEY_ERR(p, key, "too many %s (at most %d)", what, max);
 	else
 		KEY_ERR(p, key, "empty item in list");
 	return 0;
@@ -48,7 +48,8 @@ static void set_binds(struct parser *p, struct listener_cfg *l,
 	char *copy;
 	int i, n;
 
-	n = split_value(p, key, value, &copy, items, CONFIG_MAX_BINDS);
+	n = split_value(p, key, value, &copy, items, CONFIG_MAX_BINDS,
+	                "addresses");
 	if (n > 0) {
 		l->binds = calloc((size_t)n, sizeof(*l->binds));
 		if (l->binds == NULL) {
@@ -129,7 +130,8 @@ static void set_backends(struct parser *p, struct listener_cfg *l,
 	char *copy;
 	int i, n, port;
 
-	n = split_value(p, key, value, &copy, items, CONFIG_MAX_BACKENDS);
+	n = split_value(p, key, value, &copy, items, CONFIG_MAX_BACKENDS,
+	                "addresses");
 	if (n > 0) {
 		l->backends = calloc(CONFIG_MAX_BACKENDS, sizeof(*l->backends));
 		if (l->backends == NULL) {
@@ -176,7 +178,8 @@ static void set_proxy_from(struct parser *p, struct listener_cfg *l,
 	char *copy;
 	int i, n;
 
-	n = split_value(p, key, value, &copy, items, CONFIG_MAX_PROXY_FROM);
+	n = split_value(p, key, value, &copy, items, CONFIG_MAX_PROXY_FROM,
+	                "prefixes");
 	if (n > 0) {
 		l->proxy_from = calloc((size_t)n, sizeof(*l->proxy_from));
 		if (l->proxy_from == NULL) {

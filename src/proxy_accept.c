@@ -80,16 +80,22 @@ static void refuse(struct listener *l, const struct lsock *ls, int fd,
 		is_mptcp = mptcp_conn_info(fd, &subflows);
 	addr_format((const struct sockaddr *)peer, peerlen, caddr,
 	            sizeof(caddr));
-	if (why != SESSION_END_SHUTDOWN)
+	/* A balancer's TCP health check connects and closes: not news. */
+	if (why == SESSION_END_CLIENT_CLOSE)
+		log_debug("listener %s: client %s: closed before sending a "
+		          "PROXY header", l->cfg->name, caddr);
+	else if (why != SESSION_END_SHUTDOWN)
 		log_info("listener %s: client %s: PROXY header refused: %s",
 		         l->cfg->name, caddr, reason);
+	/* The same fields as a session's line (session.c, session_tls.c). */
 	if (log_access_enabled())
 		log_access("listener=%s client=%s backend=- proto=%s "
 		           "subflows=%u bytes_in=0 bytes_out=0 duration_ms=%llu "
-		           "end=%s", l->cfg->name, caddr,
+		           "end=%s%s", l->cfg->name, caddr,
 		           is_mptcp ? "mptcp" : "tcp", subflows,
 		           (unsigned long long)(server_now_ms() - start_ms),
-		           session_end_name(why));
+		           session_end_name(why),
+		           l->cfg->tls_ctx != NULL ? " tls=- tls_resumed=0" : "");
 	stats_add(is_mptcp ? &l->stats->accepted_mptcp
 	                   : &l->stats->accepted_tcp, 1);
 	stats_add(&l->w->accepted, 1);
@@ -145,6 +151,14 @@ static void accept_header(struct pa_conn *c, const struct pp_header *hdr,
 		       "UNIX family: no IP address to forward");
 		return;
 	}
+	/* A datagram family (UDP4, UDP6, UNIX dgram) on a stream: the
+	 * balancer is confused; LOCAL's family is not looked at. */
+	if (hdr->command == PP_DEC_CMD_PROXY && hdr->version == 2 &&
+	    (hdr->v2_fam & 0x0f) == 0x2) {
+		finish(c, NULL, SESSION_END_PROXY_BAD_HEADER,
+		       "datagram family on a stream connection");
+		return;
+	}
 	if (hdr->command == PP_DEC_CMD_PROXY &&
 	    (hdr->family == PP_DEC_FAM_TCP4 || hdr->family == PP_DEC_FAM_TCP6)) {
 		store(&o.client, &hdr->src, hdr->src_len);
@@ -163,6 +177,7 @@ static void accept_header(struct pa_conn *c, const struct pp_header *hdr,
 		       n < 0 ? strerror(errno) : "short read");
 		return;
 	}
+	o.accepted_ms = c->start_ms;
 	finish(c, &o, SESSION_END_ERROR, NULL);
 }
 

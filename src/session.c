@@ -482,6 +482,7 @@ int session_origin_of_socket(struct session_origin *o,
 	addr_unmap_v4(&local, &llen);
 	memcpy(&o->client, &p, sizeof(o->client));
 	memcpy(&o->local, &local, sizeof(o->local));
+	o->accepted_ms = 0;
 	return 0;
 }
 
@@ -530,8 +531,11 @@ void session_start(struct listener *l, int cfd, const struct lsock *ls,
 	stats_add(s->is_mptcp ? &l->stats->accepted_mptcp
 	                      : &l->stats->accepted_tcp, 1);
 	stats_add(&w->accepted, 1);
-	s->start_ms = s->last_ms = server_now_ms();
-	s->next_probe_ms = s->start_ms + PROBE_EARLY_MS;
+	s->last_ms = server_now_ms();
+	/* Durations count from accept, a PROXY header's wait included. */
+	s->start_ms = origin->accepted_ms != 0 ? origin->accepted_ms
+	                                        : s->last_ms;
+	s->next_probe_ms = s->last_ms + PROBE_EARLY_MS;
 	lru_append(s);
 	w->active++;
 	try_backend(s);

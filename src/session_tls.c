@@ -844,9 +844,13 @@ void session_tls_start(struct listener *l, int cfd, const struct lsock *ls,
 	stats_add(s->is_mptcp ? &l->stats->accepted_mptcp
 	                      : &l->stats->accepted_tcp, 1);
 	stats_add(&w->accepted, 1);
-	s->start_ms = s->last_ms = server_now_ms();
-	s->next_probe_ms = s->start_ms + PROBE_EARLY_MS;
-	s->handshake_deadline_ms = s->start_ms + s->cfg->tls.handshake_timeout_ms;
+	s->last_ms = server_now_ms();
+	/* Durations count from accept (a PROXY header's wait included); the
+	 * handshake gets its whole timeout from when it can begin. */
+	s->start_ms = origin->accepted_ms != 0 ? origin->accepted_ms
+	                                        : s->last_ms;
+	s->next_probe_ms = s->last_ms + PROBE_EARLY_MS;
+	s->handshake_deadline_ms = s->last_ms + s->cfg->tls.handshake_timeout_ms;
 	lru_append(s);
 	w->active++;
 	s->ssl = tls_ssl_new(s->cfg->tls_ctx, cfd);

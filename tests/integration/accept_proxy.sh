@@ -97,6 +97,18 @@ forwarded v2-tlv "$LB" \
 	"--v2 203.0.113.9:7000>192.0.2.1:443 --tlv 0x05=6964 --tlv 0xea=00" \
 	203.0.113.9 7000 "v2 header with TLVs of other kinds (skipped)"
 
+# A header that takes its time (a byte every 10 ms, about 0.45 s) but
+# arrives within the timeout is served; the access log's duration counts
+# from accept, the wait included.
+send slowok "$LB" --byte-delay 0.01 --v1 "203.0.113.12:9100>192.0.2.1:443"
+tap_like "$(tail -n 1 "$T/slowok.out")" '^client 203\.0\.113\.12 9100$' \
+	"a header sent byte by byte within the timeout is served" "$T/slowok.err"
+wait_for_file_line "$T/access.log" "client=203\.0\.113\.12:9100 " 5
+dur=$(kv "$(grep -F 'client=203.0.113.12:9100 ' "$T/access.log")" duration_ms)
+tap_check "$([ "${dur:-0}" -ge 300 ] && echo 0 || echo 1)" \
+	"... and its access-log duration includes the header's wait (${dur:-?} ms)" \
+	"$T/access.log"
+
 send local "$LB" --v2-local
 self=$(sent local local)
 tap_like "$(tail -n 1 "$T/local.out")" "^client $(host_of "$self") $(port_of "$self")\$" \
@@ -126,7 +138,7 @@ refused() {
 	port=$(port_of "$(sent "$name" local)")
 	wait_for_file_line "$T/access.log" "client=[^ ]*:$port .* end=$reason" 5
 	line=$(grep -E "client=[^ ]*:$port .*end=" "$T/access.log" | tail -n 1)
-	tap_like "$line" "backend=- .* end=$reason\$" \
+	tap_like "$line" "backend=- .* end=$reason( tls=- tls_resumed=0)?\$" \
 		"$desc: access log says end=$reason" "$T/access.log"
 }
 
@@ -144,6 +156,8 @@ refused longv1 "$LB" proxy_bad_header "v1 line longer than 107 bytes" \
 	--raw "$(printf 'PROXY TCP6 %0120d\r\n' 0 | hex)"
 refused bigv2 "$LB" proxy_bad_header "v2 header claiming 4000 bytes" \
 	--raw "0d0a0d0a000d0a515549540a21110fa0"
+refused udp "$LB" proxy_bad_header "v2 header with the UDP4 family" \
+	--raw "0d0a0d0a000d0a515549540a2112000ccb007107c0000201109201bb"
 refused truncated "$LB" proxy_bad_header \
 	"half a v2 header, then EOF (closed at EOF, not at the timeout)" \
 	--raw "0d0a0d0a000d0a515549540a2111000c" --shut-after-header
@@ -179,7 +193,7 @@ tap_check $? "no address from a refused header appears in nginx's log" "$NGX_LOG
 curl -s "http://$STATS/metrics" >"$T/metrics" || true
 m() { metric "$T/metrics" mptcp_frontd_connections_closed_total "listener=$1" "reason=$2"; }
 tap_is "$(m strict proxy_untrusted)" 1 "/metrics: 1 proxy_untrusted on strict" "$T/metrics"
-tap_is "$(m lb proxy_bad_header)" 6 "/metrics: 6 proxy_bad_header on lb" "$T/metrics"
+tap_is "$(m lb proxy_bad_header)" 7 "/metrics: 7 proxy_bad_header on lb" "$T/metrics"
 tap_is "$(m tls proxy_bad_header)" 1 "/metrics: 1 proxy_bad_header on tls" "$T/metrics"
 tap_is "$(m lb proxy_timeout)" 1 "/metrics: 1 proxy_timeout on lb" "$T/metrics"
 tap_is "$(metric "$T/metrics" mptcp_frontd_connections_accepted_total listener=lb proto=mptcp)" 1 \
