@@ -16,7 +16,7 @@
 
 RELOADS=${RELOADS:-25}      # odd: the last reload applies B, not the start's A
 PER_RELOAD=${PER_RELOAD:-100}   # requests to complete between reloads
-LONG_MIB=64 LONG_RATE=8 LONG_N=4
+LONG_MIB=64 LONG_RATE=4 LONG_N=4   # 16 s each: they outlast the reloads on a busy host
 
 require_mptcp
 # shellcheck disable=SC2119  # no modules needed for http
