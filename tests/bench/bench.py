@@ -10,8 +10,13 @@ Subcommands:
   mptcp-listen-exec       create an MPTCP listening socket, keep it across
                           exec, put its fd number in an environment
                           variable and exec a program (HAProxy `bind fd@`)
-  wrk                     one wrk run (keep-alive or one connection per
-                          request), parsed, with an MPTCP counter check
+  wrk                     one wrk run (keep-alive, one connection per
+                          request, or one TLS handshake per request), parsed,
+                          with an MPTCP counter check (and, over TLS, a
+                          check of the proxy's full/resumed handshake counts)
+  tls-probe               one TLS connection with openssl s_client: what the
+                          proxy negotiates (version, suite, group, signature,
+                          tickets), so the two proxies are seen to match
   bulk                    N downloads with curl: Gbit/s and the proxy's
                           CPU seconds per GiB
   idle                    hold idle MPTCP connections, measure the proxy's
@@ -85,7 +90,7 @@ class MptcpCheck:
             ok, verdict = True, "MPTCP"
         else:
             ok, verdict = False, "NOT all MPTCP"
-        line = (f"MPTCP check {scenario:<13} {test:<10} expected "
+        line = (f"MPTCP check {scenario:<16} {test:<11} expected "
                 f"{expect if mptcp else 0:>7} MPTCP connections: "
                 f"MPCapableSYNRX +{delta['MPCapableSYNRX']}, "
                 f"MPCapableACKRX +{delta['MPCapableACKRX']}, "
@@ -245,13 +250,20 @@ def parse_wrk(out):
 def cmd_wrk(a):
     argv = ["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s",
             "--latency"]
-    if a.kind == "close":
+    if a.kind != "keepalive":
         argv += ["-H", "Connection: close"]
     argv.append(a.url)
+    if a.preload:
+        # mptcpize run sets LD_PRELOAD to its own library (replacing any
+        # value): add ours after it, inside the wrapped environment.
+        argv = ["sh", "-c", 'LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$0" '
+                'exec "$@"', a.preload] + argv
     if a.mptcp:
         argv = ["mptcpize", "run"] + argv
+    tls_before = tls_handshakes(a) if a.kind.startswith("tls") else None
     check = MptcpCheck()
     rec = {"scenario": a.scenario, "test": a.kind, "cmd": " ".join(argv)}
+    t0 = proc_cpu_ticks(a.pid) if a.pid else 0
     try:
         p = subprocess.run(argv, capture_output=True, text=True,
                            timeout=a.duration + 30, check=False)
@@ -261,19 +273,149 @@ def cmd_wrk(a):
             rec["error"] = (p.stderr or p.stdout).strip()[-300:]
     except subprocess.TimeoutExpired:
         out, rec["error"] = "", "wrk did not finish in time"
+    t1 = proc_cpu_ticks(a.pid) if a.pid else 0
     rec.update(parse_wrk(out))
+    if a.pid and rec["requests"]:
+        # The proxy's CPU time (all threads) per request answered: with
+        # one connection per request, per TLS handshake as well.
+        rec["proxy_cpu_s"] = (t1 - t0) / CLK_TCK
+        rec["cpu_us_per_req"] = round(rec["proxy_cpu_s"] * 1e6
+                                      / rec["requests"], 1)
     expect = a.connections if a.kind == "keepalive" else rec["requests"]
     rec["mptcp_check"] = check.finish(a.scenario, a.kind, expect, a.mptcp)
+    if tls_before is not None:
+        rec["tls_check"] = tls_check(a, tls_before, rec)
     if not rec["rps"] or rec["requests"] == 0:
         rec["error"] = rec.get("error") or "wrk reported no requests"
     elif rec["non_2xx"] or rec["socket_errors"]:
         rec["warning"] = (f"{rec['non_2xx']} non-2xx responses, "
                           f"{rec['socket_errors']} socket errors")
-    log(f"  {a.scenario:<13} {a.kind:<9} "
+    log(f"  {a.scenario:<16} {a.kind:<11} "
         + (f"{rec['rps']:>10.0f} req/s  p50 {rec.get('p50_ms')} ms  "
            f"p99 {rec.get('p99_ms')} ms" if rec.get("rps") else "FAILED")
+        + (f"  proxy CPU {rec['cpu_us_per_req']:.0f} µs/request"
+           if "cpu_us_per_req" in rec else "")
         + (f"  ({rec['warning']})" if rec.get("warning") else "")
         + (f"  ({rec['error']})" if rec.get("error") else ""))
+    append_record(a.out, rec)
+    return 0 if "error" not in rec else 1
+
+
+# ---------------------------------------------------------------- TLS
+
+def haproxy_cmd(sock_path, cmd):
+    """One command on HAProxy's stats socket; the whole answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(sock_path)
+        s.sendall(cmd.encode() + b"\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode("utf-8", "replace")
+
+
+def tls_handshakes(a):
+    """(full, resumed) TLS handshakes the proxy has completed so far.
+
+    mptcp-frontd: mptcp_frontd_tls_handshakes_total{type=full|resumed}
+    from its stats endpoint.  HAProxy: the frontend's ssl_sess (sessions
+    established by a full handshake: it does not move on a resumption)
+    and ssl_reused_sess from `show stat typed`.
+    """
+    if a.frontd_stats:
+        with urllib.request.urlopen(a.frontd_stats, timeout=5) as r:
+            text = r.read().decode("utf-8", "replace")
+        got = {}
+        for m in re.finditer(r'^mptcp_frontd_tls_handshakes_total\{[^}]*'
+                             r'type="(full|resumed)"[^}]*\}\s+(\d+)',
+                             text, re.M):
+            got[m.group(1)] = got.get(m.group(1), 0) + int(m.group(2))
+        if "full" not in got:
+            raise ValueError(f"no TLS handshake counters at {a.frontd_stats}")
+        return got["full"], got.get("resumed", 0)
+    if a.haproxy_sock:
+        text = haproxy_cmd(a.haproxy_sock, "show stat typed")
+        got = {}
+        # Frontend lines: F.<proxy id>.<obj>.<field pos>.<name>.<proc>:...
+        for m in re.finditer(r"^F\.\d+\.\d+\.\d+\.(ssl_sess|ssl_reused_sess)"
+                             r"\.\d+:[^:]*:[^:]*:(\d+)", text, re.M):
+            got[m.group(1)] = got.get(m.group(1), 0) + int(m.group(2))
+        if "ssl_sess" not in got:
+            raise ValueError("no ssl_sess counter on HAProxy's stats socket")
+        return got["ssl_sess"], got.get("ssl_reused_sess", 0)
+    raise ValueError("no TLS counter source given")
+
+
+def tls_check(a, before, rec):
+    """Did the run measure what its name says: full handshakes only, or
+    (nearly) only resumed ones?"""
+    try:
+        after = tls_handshakes(a)
+    except (OSError, ValueError) as e:
+        line = (f"TLS check   {a.scenario:<16} {a.kind:<11} cannot read "
+                f"the handshake counters: {e}: FAIL")
+        log("  " + line)
+        return {"ok": False, "line": line}
+    full, resumed = after[0] - before[0], after[1] - before[1]
+    requests = rec.get("requests", 0)
+    if a.kind == "tls-full":
+        # Every response needs a handshake; none may be a resumption.
+        ok = resumed == 0 and full >= requests > 0
+        want = f">= {requests} full, 0 resumed"
+    else:
+        # Each of wrk's connection slots makes one full handshake (its
+        # first, or after an error); every later one must resume.
+        slack = a.connections + rec.get("socket_errors", 0)
+        ok = requests > 0 and resumed >= requests - slack
+        want = f">= {max(requests - slack, 0)} resumed"
+    line = (f"TLS check   {a.scenario:<16} {a.kind:<11} expected {want}: "
+            f"{full} full, {resumed} resumed handshakes: "
+            f"{'ok' if ok else 'FAIL'}")
+    log("  " + line)
+    return {"ok": ok, "full": full, "resumed": resumed, "line": line}
+
+
+def cmd_tls_probe(a):
+    """What a proxy negotiates, as openssl s_client reports it."""
+    host, port = parse_addr(a.addr)
+    argv = ["openssl", "s_client", "-connect", f"{host}:{port}",
+            "-servername", a.servername, "-ign_eof"]
+    if a.mptcp:
+        argv = ["mptcpize", "run"] + argv
+    rec = {"scenario": a.scenario, "test": "tls-probe", "cmd": " ".join(argv)}
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=15,
+                           input="GET /small HTTP/1.0\r\nHost: bench\r\n\r\n",
+                           check=False)
+        out = p.stdout + p.stderr
+    except subprocess.TimeoutExpired:
+        out, rec["error"] = "", "openssl s_client did not finish in time"
+    pats = {"protocol": r"^New, (TLSv[\d.]+), Cipher is",
+            "cipher": r"^New, TLSv[\d.]+, Cipher is (\S+)",
+            "group": r"^Server Temp Key: ([^,\n]+)",
+            "signature": r"^Peer signature type: (\S+)",
+            "digest": r"^Peer signing digest: (\S+)",
+            "key": r"^Server public key is (\d+) bit"}
+    for k, pat in pats.items():
+        m = re.search(pat, out, re.M)
+        rec[k] = m.group(1) if m else None
+    rec["tickets"] = len(re.findall(r"^Post-Handshake New Session Ticket",
+                                    out, re.M))
+    rec["http_ok"] = bool(re.search(r"^HTTP/1\.[01] 200", out, re.M))
+    if not rec.get("error") and (rec["protocol"] is None or not rec["http_ok"]):
+        rec["error"] = ("no TLS session or no HTTP answer: "
+                        + out.strip()[-300:].replace("\n", " | "))
+    rec["line"] = (f"TLS probe   {a.scenario:<16} {rec['protocol']}, "
+                   f"{rec['cipher']}, group {rec['group']}, "
+                   f"signature {rec['signature']}+{rec['digest']} "
+                   f"({rec['key']}-bit key), {rec['tickets']} session "
+                   f"ticket(s) per full handshake, HTTP "
+                   f"{'200' if rec['http_ok'] else 'FAILED'}")
+    log("  " + rec["line"])
     append_record(a.out, rec)
     return 0 if "error" not in rec else 1
 
@@ -283,6 +425,9 @@ def cmd_wrk(a):
 def cmd_bulk(a):
     argv = ["curl", "-sS", "-o", "/dev/null", "--max-time", str(a.timeout),
             "-w", "%{http_code} %{size_download} %{time_total}", a.url]
+    if a.url.startswith("https:"):
+        # The throwaway self-signed certificate; HTTP/1.1 as with wrk.
+        argv[1:1] = ["-k", "--http1.1"]
     if a.mptcp:
         argv = ["mptcpize", "run"] + argv
     check = MptcpCheck()
@@ -315,7 +460,7 @@ def cmd_bulk(a):
                                          / (bytes_total / GIB), 3)
     rec["mptcp_check"] = check.finish(a.scenario, "bulk", len(rec["runs"]),
                                       a.mptcp)
-    log(f"  {a.scenario:<13} bulk      "
+    log(f"  {a.scenario:<16} bulk        "
         + (f"{rec['gbps']:>7.2f} Gbit/s (median of {len(rec['runs'])})"
            + (f"  proxy CPU {rec['cpu_s_per_gib']:.2f} s/GiB"
               if "cpu_s_per_gib" in rec else "")
@@ -388,7 +533,7 @@ def cmd_idle(a):
                 "seconds": round(time.monotonic() - t0, 2),
             }
             rec["steps"].append(step)
-            log(f"  {a.scenario:<13} memory    {n:>5} idle held "
+            log(f"  {a.scenario:<16} memory      {n:>5} idle held "
                 f"({step['mptcp_sockets']} MPTCP, "
                 f"{step['backend_connected']} reached nginx): "
                 f"RSS +{rss - base_rss} KiB = {step['kib_per_conn']:.2f} "
@@ -409,7 +554,7 @@ def cmd_idle(a):
                     ([rec["warning"]] if "warning" in rec else []) + notes)
     except (OSError, ValueError) as e:
         rec["error"] = f"{type(e).__name__}: {e} (with {len(socks)} open)"
-        log(f"  {a.scenario:<13} memory    FAILED: {rec['error']}")
+        log(f"  {a.scenario:<16} memory      FAILED: {rec['error']}")
     finally:
         opened = len(socks)
         for s in socks:
@@ -434,8 +579,11 @@ SYSTEMS = ("direct", "direct-mptcp", "haproxy", "frontd")
 BACKENDS = ("tcp", "unix")
 
 
-def scenario_name(system, backend):
-    return system if system.startswith("direct") else f"{system}-{backend}"
+def scenario_name(system, backend, family=""):
+    """The scenario behind a table cell; TLS rows have no direct ones."""
+    if system.startswith("direct"):
+        return None if family == "tls" else system
+    return f"{system}-{family}-{backend}" if family else f"{system}-{backend}"
 
 
 def fmt(v, digits):
@@ -452,8 +600,8 @@ def figures(records):
     for r in records:
         f = out.setdefault(r["scenario"], {})
         t = r["test"]
-        if t in ("keepalive", "close"):
-            for k in ("rps", "p50_ms", "p99_ms"):
+        if t in ("keepalive", "close", "tls-full", "tls-resumed"):
+            for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req"):
                 f[f"{t}.{k}"] = r.get(k) if "error" not in r else None
         elif t == "bulk":
             f["bulk.gbps"] = r.get("gbps")
@@ -478,7 +626,8 @@ def ratio(a, b):
     return a / b
 
 
-# (label, figure key, digits, target: (kind, value) or per-backend dict)
+# (label, figure key, digits, target: (kind, value) or per-backend dict
+#  [, family: "tls" for the TLS-terminating scenarios *-tls-BACKEND])
 ROWS = (
     ("keep-alive req/s", "keepalive.rps", 0, (">=", 1.1)),
     ("keep-alive p50 ms", "keepalive.p50_ms", 2, None),
@@ -500,6 +649,17 @@ ROWS = (
     ("proxy RSS @{large} held MiB", "memory.large.rss_mib", 1, None),
     ("kernel slab KiB/conn @{large} (host)",
      "memory.large.slab_kib_per_conn", 1, None),
+    # Each request on a new connection: one TLS 1.3 handshake per request.
+    ("TLS full handshakes/s", "tls-full.rps", 0, (">=", 1.0), "tls"),
+    ("TLS full handshake p99 ms", "tls-full.p99_ms", 2, None, "tls"),
+    ("TLS full handshake proxy CPU µs", "tls-full.cpu_us_per_req", 0, None,
+     "tls"),
+    ("TLS resumed handshakes/s", "tls-resumed.rps", 0, (">=", 1.0), "tls"),
+    ("TLS resumed handshake p99 ms", "tls-resumed.p99_ms", 2, None, "tls"),
+    ("TLS resumed handshake proxy CPU µs", "tls-resumed.cpu_us_per_req", 0,
+     None, "tls"),
+    ("TLS bulk Gbit/s (median)", "bulk.gbps", 2, (">=", 1.0), "tls"),
+    ("TLS bulk proxy CPU s/GiB", "bulk.cpu_s_per_gib", 2, None, "tls"),
 )
 
 
@@ -533,10 +693,12 @@ def cmd_report(a):
         "| mptcp-frontd | frontd ÷ HAProxy | target | met |",
         "|---|---|--:|--:|--:|--:|--:|---|---|",
     ]
-    for label, key, digits, target in ROWS:
+    for row in ROWS:
+        label, key, digits, target = row[:4]
+        family = row[4] if len(row) > 4 else ""
         label = label.format(small=f"{small:,}", large=f"{large:,}")
         for backend in BACKENDS:
-            vals = {s: fig.get(scenario_name(s, backend), {}).get(key)
+            vals = {s: fig.get(scenario_name(s, backend, family), {}).get(key)
                     for s in SYSTEMS}
             r = ratio(vals["frontd"], vals["haproxy"])
             tgt = target.get(backend) if isinstance(target, dict) else target
@@ -552,10 +714,22 @@ def cmd_report(a):
                 + f" | {fmt(r, 2) + '×' if r is not None else '—'}"
                 + f" | {ttext} | {met} |")
     checks = [r["mptcp_check"] for r in records if "mptcp_check" in r]
+    tls_checks = [r["tls_check"] for r in records if "tls_check" in r]
+    probes = [r for r in records if r["test"] == "tls-probe"]
     problems = [f"{r['scenario']} {r['test']}: {r['error']}"
                 for r in records if r.get("error")]
     problems += [f"{r['scenario']} {r['test']}: {r['warning']}"
                  for r in records if r.get("warning")]
+    # Same certificate, version, suite and group on both proxies, or the
+    # TLS rows compare different work.
+    negotiated = {tuple(p.get(k) for k in ("protocol", "cipher", "group",
+                                           "signature", "digest", "key"))
+                  for p in probes if not p.get("error")}
+    tls_same = len(negotiated) <= 1
+    if not tls_same:
+        problems.append("the TLS proxies negotiated different parameters: "
+                        + "; ".join(p["line"].split(None, 3)[-1]
+                                    for p in probes))
     head = [
         f"# mptcp-frontd benchmark ({meta.get('mode', '?')})",
         "",
@@ -574,8 +748,16 @@ def cmd_report(a):
         f"{meta.get('loadavg_end', '?')} (the run's own load included).",
         "",
     ]
+    if meta.get("tls"):
+        head[-1:-1] = ["", meta["tls"]]
     tail = ["", "MPTCP checks (server-side MPTcpExt counter deltas):", ""]
     tail += [f"    {c['line']}" for c in checks]
+    if probes or tls_checks:
+        tail += ["", "TLS as negotiated (openssl s_client), and the proxies' "
+                 "full/resumed handshake counters around each TLS wrk run:",
+                 ""]
+        tail += [f"    {p['line']}" for p in probes]
+        tail += [f"    {c['line']}" for c in tls_checks]
     if problems:
         tail += ["", "Problems:", ""] + [f"- {p}" for p in problems]
     md = "\n".join(head + lines + tail) + "\n"
@@ -584,13 +766,14 @@ def cmd_report(a):
         os.makedirs(os.path.dirname(os.path.abspath(a.md)), exist_ok=True)
         with open(a.md, "w", encoding="utf-8") as f:
             f.write(md)
-    ok = all(c["ok"] for c in checks) and not any(
+    ok = all(c["ok"] for c in checks + tls_checks) and tls_same and not any(
         r.get("error") for r in records)
     if a.json:
         doc = {"meta": meta, "host": {"kernel": platform.release(),
                                       "cpus": os.cpu_count()},
                "table": table, "records": records,
                "mptcp_checks_ok": all(c["ok"] for c in checks),
+               "tls_checks_ok": all(c["ok"] for c in tls_checks) and tls_same,
                "complete": ok}
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=1, sort_keys=True)
@@ -619,13 +802,30 @@ def main():
 
     p = sub.add_parser("wrk")
     p.add_argument("--scenario", required=True)
-    p.add_argument("--kind", choices=("keepalive", "close"), required=True)
+    p.add_argument("--kind", required=True,
+                   choices=("keepalive", "close", "tls-full", "tls-resumed"))
     p.add_argument("--url", required=True)
     p.add_argument("--duration", type=int, required=True)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--mptcp", action="store_true")
+    p.add_argument("--pid", type=int, default=0,
+                   help="proxy whose CPU time per request is counted")
+    p.add_argument("--preload", default="",
+                   help="a library added to wrk's LD_PRELOAD (noresume.so)")
+    p.add_argument("--frontd-stats", default="",
+                   help="mptcp-frontd /metrics URL (TLS handshake counts)")
+    p.add_argument("--haproxy-sock", default="",
+                   help="HAProxy stats socket (TLS handshake counts)")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_wrk)
+
+    p = sub.add_parser("tls-probe")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--addr", required=True, help="proxy HOST:PORT")
+    p.add_argument("--servername", default="bench.invalid")
+    p.add_argument("--mptcp", action="store_true")
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_tls_probe)
 
     p = sub.add_parser("bulk")
     p.add_argument("--scenario", required=True)

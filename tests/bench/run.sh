@@ -3,10 +3,10 @@
 # and mptcp-frontd side by side, in one run, on loopback.
 #
 #   tests/bench/run.sh [--quick] [--json FILE] [--frontd PATH] [--out DIR]
-#                      [--only keepalive,close,bulk,memory] [--serve]
+#                      [--only keepalive,close,bulk,memory,tls] [--serve]
 #
 # See tests/bench/README.md for what is measured and how to read it.
-# Exit status: 0 when every measurement completed and every MPTCP check
+# Exit status: 0 when every measurement completed and every MPTCP and TLS check
 # passed, 1 otherwise (the table is still printed), 64 on a bad option.
 # The cleanup functions run from the EXIT trap, which shellcheck cannot see.
 # shellcheck disable=SC2317
@@ -20,11 +20,11 @@ quick=0
 json=""
 frontd="${FRONTD:-$top/src/mptcp-frontd}"
 outdir="$here/results"
-only=keepalive,close,bulk,memory
+only=keepalive,close,bulk,memory,tls
 serve=0
 
 usage() {
-	echo "usage: run.sh [--quick] [--json FILE] [--frontd PATH] [--out DIR] [--only keepalive,close,bulk,memory] [--serve]"
+	echo "usage: run.sh [--quick] [--json FILE] [--frontd PATH] [--out DIR] [--only keepalive,close,bulk,memory,tls] [--serve]"
 }
 
 while [ $# -gt 0 ]; do
@@ -51,8 +51,8 @@ else
 	mode=full duration=10 bulk_mib=1024 bulk_runs=3 idle_counts=2000,9000
 fi
 for t in ${only//,/ }; do
-	case "$t" in keepalive | close | bulk | memory) ;;
-	*) echo "run.sh: --only takes keepalive, close, bulk, memory" >&2; exit 64 ;;
+	case "$t" in keepalive | close | bulk | memory | tls) ;;
+	*) echo "run.sh: --only takes keepalive, close, bulk, memory, tls" >&2; exit 64 ;;
 	esac
 done
 # wanted TEST: is TEST part of this run?
@@ -160,7 +160,7 @@ wait_http() {
 			show_log "$name" "$logf"
 			die "$name exited during startup"
 		fi
-		code=$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$url")
+		code=$(curl -sk -o /dev/null --max-time 1 -w '%{http_code}' "$url")
 		[ "$code" = 200 ] && return 0
 		sleep 0.1
 	done
@@ -172,6 +172,12 @@ wait_http() {
 for tool in nginx haproxy wrk mptcpize curl python3; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (see tests/bench/README.md)"
 done
+# TLS: a throwaway certificate, and the no-resumption shim for wrk.
+if wanted tls; then
+	for tool in openssl "${CC:-cc}"; do
+		command -v "$tool" >/dev/null || die "'$tool' not found (needed for the TLS measurements; or leave tls out of --only)"
+	done
+fi
 [ -x "$frontd" ] || die "no mptcp-frontd binary at '$frontd': build it first (make), or pass --frontd PATH"
 [ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] ||
 	die "MPTCP is not enabled (sysctl net.mptcp.enabled=1)"
@@ -186,7 +192,9 @@ wd=$(mktemp -d /dev/shm/mptcp-bench.XXXXXX) || die "mktemp in /dev/shm failed"
 # nginx workers run as nobody: they must read the files.
 chmod 755 "$wd"
 mkdir -p "$wd/www" "$wd/nginx/tmp" "$wd/nginx-mptcp/tmp" "$wd/haproxy-tcp" \
-	"$wd/haproxy-unix" "$wd/frontd-tcp" "$wd/frontd-unix" "$outdir" ||
+	"$wd/haproxy-unix" "$wd/frontd-tcp" "$wd/frontd-unix" "$wd/tls" \
+	"$wd/haproxy-tls-tcp" "$wd/haproxy-tls-unix" "$wd/frontd-tls-tcp" \
+	"$wd/frontd-tls-unix" "$outdir" ||
 	die "cannot create work directories"
 results="$wd/results.jsonl"
 : >"$results"
@@ -198,13 +206,13 @@ case "$load_start" in
 *) say "note: the host is not idle (load average $load_start): other work skews the figures" ;;
 esac
 head -c 1024 /dev/zero | tr '\0' 'x' >"$wd/www/small"
-! wanted bulk || dd if=/dev/zero of="$wd/www/big" bs=1M count="$bulk_mib" status=none ||
+{ ! wanted bulk && ! wanted tls; } || dd if=/dev/zero of="$wd/www/big" bs=1M count="$bulk_mib" status=none ||
 	die "cannot write the $bulk_mib MiB file in /dev/shm"
 chmod -R a+rX "$wd/www"
 bulk_size=$((bulk_mib * 1024 * 1024))
 
-read -r p_direct p_pp p_mdirect p_ftcp p_funix < <(python3 "$bench_py" ports 5) ||
-	die "cannot pick free ports"
+read -r p_direct p_pp p_mdirect p_ftcp p_funix p_fttcp p_ftunix p_fstcp p_fsunix \
+	< <(python3 "$bench_py" ports 9) || die "cannot pick free ports"
 nginx_sock="$wd/nginx/pp.sock"
 
 # render TEMPLATE OUT KEY=VALUE...: fill @KEY@ placeholders.
@@ -246,10 +254,12 @@ say "nginx ready: direct 127.0.0.1:$p_direct, PROXY 127.0.0.1:$p_pp and $nginx_s
 # ------------------------------------------------------------ HAProxy
 # One instance per backend type, so that each one's CPU time and memory
 # belong to one scenario.
-declare -A port pid_of
-start_haproxy() { # SCENARIO BACKEND
-	local sc=$1 backend=$2 dir="$wd/$1" i
-	render "$here/conf/haproxy.cfg.in" "$dir/haproxy.cfg" BACKEND="$backend"
+declare -A port pid_of stats_of
+start_haproxy() { # SCENARIO BACKEND [TEMPLATE [KEY=VALUE...]]
+	local sc=$1 backend=$2 tpl=${3:-haproxy.cfg.in} dir="$wd/$1" i scheme=http
+	shift $(($# < 3 ? $# : 3))
+	render "$here/conf/$tpl" "$dir/haproxy.cfg" BACKEND="$backend" DIR="$dir" "$@"
+	case "$tpl" in *tls*) scheme=https ;; esac
 	python3 "$bench_py" mptcp-listen-exec --env BENCH_LISTEN_FD \
 		--portfile "$dir/port" -- haproxy -db -f "$dir/haproxy.cfg" \
 		>"$dir/haproxy.log" 2>&1 &
@@ -262,19 +272,21 @@ start_haproxy() { # SCENARIO BACKEND
 	done
 	[ -s "$dir/port" ] || { show_log "$sc" "$dir/haproxy.log"; die "$sc: no listening socket"; }
 	port[$sc]=$(cat "$dir/port")
-	wait_http "$sc" "${pid_of[$sc]}" "$dir/haproxy.log" "http://127.0.0.1:${port[$sc]}/small"
+	wait_http "$sc" "${pid_of[$sc]}" "$dir/haproxy.log" "$scheme://127.0.0.1:${port[$sc]}/small"
 }
 start_haproxy haproxy-tcp "127.0.0.1:$p_pp"
 start_haproxy haproxy-unix "$nginx_sock"
 say "HAProxy ready: tcp backend 127.0.0.1:${port[haproxy-tcp]} (pid ${pid_of[haproxy-tcp]}), unix backend 127.0.0.1:${port[haproxy-unix]} (pid ${pid_of[haproxy-unix]})"
 
 # ------------------------------------------------------------ mptcp-frontd
-start_frontd() { # SCENARIO PORT BACKEND
-	local sc=$1 p=$2 backend=$3 dir="$wd/$1" w
+start_frontd() { # SCENARIO PORT BACKEND [TEMPLATE [KEY=VALUE...]]
+	local sc=$1 p=$2 backend=$3 tpl=${4:-frontd.ini.in} dir="$wd/$1" w scheme=http
+	shift $(($# < 4 ? $# : 4))
+	case "$tpl" in *tls*) scheme=https ;; esac
 	# `workers` arrives with issue 3: use it where this build knows it.
 	for w in "workers = auto" ""; do
-		render "$here/conf/frontd.ini.in" "$dir/frontd.ini" \
-			PORT="$p" BACKEND="$backend" WORKERS="$w"
+		render "$here/conf/$tpl" "$dir/frontd.ini" \
+			PORT="$p" BACKEND="$backend" WORKERS="$w" "$@"
 		"$frontd" -t -c "$dir/frontd.ini" >"$dir/check.log" 2>&1 && break
 	done
 	"$frontd" -t -c "$dir/frontd.ini" >"$dir/check.log" 2>&1 || {
@@ -285,26 +297,77 @@ start_frontd() { # SCENARIO PORT BACKEND
 	started "$sc" $!
 	pid_of[$sc]=$!
 	port[$sc]=$p
-	wait_http "$sc" "${pid_of[$sc]}" "$dir/frontd.log" "http://127.0.0.1:$p/small"
+	wait_http "$sc" "${pid_of[$sc]}" "$dir/frontd.log" "$scheme://127.0.0.1:$p/small"
 }
 start_frontd frontd-tcp "$p_ftcp" "127.0.0.1:$p_pp"
 start_frontd frontd-unix "$p_funix" "unix:$nginx_sock"
 frontd_workers=$(grep -c '^workers' "$wd/frontd-tcp/frontd.ini")
 say "mptcp-frontd ready: tcp backend 127.0.0.1:$p_ftcp (pid ${pid_of[frontd-tcp]}), unix backend 127.0.0.1:$p_funix (pid ${pid_of[frontd-unix]})$([ "$frontd_workers" = 1 ] && echo ', workers = auto')"
 
+# ------------------------------------------------------------ TLS
+# Both proxies terminate TLS with the same throwaway certificate and key
+# (ECDSA P-256, self-signed), TLS 1.3 only and one cipher suite; the key
+# exchange group is OpenSSL's default on both (X25519), which the probe
+# below shows.  noresume.so makes wrk start every connection without the
+# previous session, so that the full-handshake row is full handshakes.
+tls_suite=TLS_AES_128_GCM_SHA256
+tls_scenarios=()
+if wanted tls; then
+	tls=$wd/tls
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$tls/key.pem" -out "$tls/cert.pem" -days 2 \
+		-subj /CN=bench.invalid -addext subjectAltName=DNS:bench.invalid \
+		>"$tls/openssl.log" 2>&1 || { show_log openssl "$tls/openssl.log"; die "cannot make the test certificate"; }
+	cat "$tls/cert.pem" "$tls/key.pem" >"$tls/haproxy.pem"
+	chmod 600 "$tls/key.pem" "$tls/haproxy.pem"
+	"${CC:-cc}" -O2 -shared -fPIC -o "$tls/noresume.so" "$here/noresume.c" -ldl \
+		>"$tls/cc.log" 2>&1 || { show_log cc "$tls/cc.log"; die "cannot build noresume.so"; }
+
+	# The unix backend only in the full mode: --quick stays under two
+	# minutes with the TCP backend alone.
+	tls_backends=(tcp unix)
+	[ "$quick" = 1 ] && tls_backends=(tcp)
+	for b in "${tls_backends[@]}"; do
+		if [ "$b" = tcp ]; then
+			hbackend="127.0.0.1:$p_pp" fbackend=$hbackend
+			fport=$p_fttcp sport=$p_fstcp
+		else
+			hbackend=$nginx_sock fbackend="unix:$nginx_sock"
+			fport=$p_ftunix sport=$p_fsunix
+		fi
+		start_haproxy "haproxy-tls-$b" "$hbackend" haproxy-tls.cfg.in \
+			PEM="$tls/haproxy.pem" SUITE="$tls_suite"
+		start_frontd "frontd-tls-$b" "$fport" "$fbackend" \
+			frontd-tls.ini.in CERT="$tls/cert.pem" KEY="$tls/key.pem" \
+			SUITE="$tls_suite" STATS_PORT="$sport"
+		stats_of[frontd-tls-$b]="http://127.0.0.1:$sport/metrics"
+		tls_scenarios+=("haproxy-tls-$b" "frontd-tls-$b")
+		say "TLS ready, $b backend: HAProxy 127.0.0.1:${port[haproxy-tls-$b]} (pid ${pid_of[haproxy-tls-$b]}), mptcp-frontd 127.0.0.1:$fport (pid ${pid_of[frontd-tls-$b]}); ECDSA P-256 certificate, TLS 1.3, $tls_suite"
+	done
+fi
+
 port[direct]=$p_direct
 port[direct-mptcp]=$p_mdirect
 # haproxy and frontd alternate so that each pair runs close in time.
 scenarios=(direct direct-mptcp haproxy-tcp frontd-tcp haproxy-unix frontd-unix)
 proxies=(haproxy-tcp frontd-tcp haproxy-unix frontd-unix)
+# tls_counters SCENARIO: where bench.py reads the proxy's handshake counts.
+tls_counters() {
+	case "$1" in
+	haproxy-*) echo --haproxy-sock "$wd/$1/admin.sock" ;;
+	frontd-*) echo --frontd-stats "${stats_of[$1]}" ;;
+	esac
+}
 mptcp_flag() { [ "$1" = direct ] || echo --mptcp; }
 
 if [ "$serve" = 1 ]; then
 	# Everything up, nothing measured: for perf, strace or a manual wrk.
-	for sc in "${scenarios[@]}"; do
-		printf '  %-13s http://127.0.0.1:%s/small  /big%s\n' "$sc" \
+	for sc in "${scenarios[@]}" "${tls_scenarios[@]}"; do
+		case "$sc" in *-tls-*) scheme=https ;; *) scheme=http ;; esac
+		printf '  %-16s %s://127.0.0.1:%s/small  /big%s\n' "$sc" "$scheme" \
 			"${port[$sc]}" "${pid_of[$sc]:+  pid ${pid_of[$sc]}}"
 	done
+	wanted tls && say "TLS: wrk -H 'Connection: close' https://...; full handshakes with LD_PRELOAD=$wd/tls/noresume.so"
 	say "serving for up to an hour; stop with Ctrl-C"
 	for ((i = 0; i < 3600; i++)); do
 		sleep 1
@@ -348,6 +411,37 @@ for sc in "${scenarios[@]}"; do
 		$(mptcp_flag "$sc") || failed=1
 done
 
+# TLS last: what each proxy negotiates, then handshakes (one request per
+# connection, full then resumed), then a download.
+if wanted tls; then
+	say "tls: what each proxy negotiates (openssl s_client)"
+	for sc in "${tls_scenarios[@]}"; do
+		measure python3 "$bench_py" tls-probe --scenario "$sc" \
+			--addr "127.0.0.1:${port[$sc]}" --mptcp --out "$results" ||
+			failed=1
+	done
+	for kind in tls-full tls-resumed; do
+		say "$kind: wrk -t2 -c50 -d${duration}s --latency -H 'Connection: close' https://...$([ $kind = tls-full ] && echo ' with noresume.so')"
+		for sc in "${tls_scenarios[@]}"; do
+			# shellcheck disable=SC2046
+			measure python3 "$bench_py" wrk --scenario "$sc" --kind "$kind" \
+				--url "https://127.0.0.1:${port[$sc]}/small" \
+				--duration "$duration" --out "$results" --mptcp \
+				--pid "${pid_of[$sc]}" \
+				$([ $kind = tls-full ] && echo --preload "$wd/tls/noresume.so") \
+				$(tls_counters "$sc") || failed=1
+			sleep 1
+		done
+	done
+	say "tls bulk: $bulk_mib MiB download with curl -k over TLS, $bulk_runs run(s) each"
+	for sc in "${tls_scenarios[@]}"; do
+		measure python3 "$bench_py" bulk --scenario "$sc" \
+			--url "https://127.0.0.1:${port[$sc]}/big" --size "$bulk_size" \
+			--runs "$bulk_runs" --pid "${pid_of[$sc]}" --out "$results" \
+			--mptcp || failed=1
+	done
+fi
+
 for i in "${!pids[@]}"; do
 	if ! alive "${pids[$i]}"; then
 		echo "run.sh: ${names[$i]} (pid ${pids[$i]}) died during the run" >&2
@@ -362,10 +456,12 @@ versions=$(
 		"mptcp-frontd $("$frontd" -V 2>&1 | head -n 1 | awk '{ print $NF }')"
 )
 load_end=$(cut -d' ' -f1 /proc/loadavg)
-meta=$(printf '{"mode": "%s", "loadavg_start": %s, "loadavg_end": %s, "date": "%s", "duration": %s, "bulk_mib": %s, "bulk_runs": %s, "idle_counts": [%s], "frontd_workers_auto": %s, "versions": [%s]}' \
+tls_note=""
+wanted tls && tls_note="TLS rows: both proxies terminate TLS 1.3 ($tls_suite, ECDSA P-256 certificate, OpenSSL's default group) in front of the same nginx, session tickets on and no session cache on both; wrk -H 'Connection: close' over https, so one handshake per request: full handshakes with noresume.so (wrk may not reuse the previous session), resumed ones with plain wrk (it offers the last ticket); each checked on the proxy's counters. TLS bulk: curl -k --http1.1."
+meta=$(printf '{"mode": "%s", "loadavg_start": %s, "loadavg_end": %s, "date": "%s", "duration": %s, "bulk_mib": %s, "bulk_runs": %s, "idle_counts": [%s], "frontd_workers_auto": %s, "versions": [%s], "tls": "%s", "tls_suite": "%s"}' \
 	"$mode" "$load_start" "$load_end" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$duration" "$bulk_mib" \
 	"$bulk_runs" "$idle_counts" "$([ "$frontd_workers" = 1 ] && echo true || echo false)" \
-	"${versions%, }")
+	"${versions%, }" "$tls_note" "$(wanted tls && echo "$tls_suite")")
 
 say "measurements done in $(elapsed) s"
 echo

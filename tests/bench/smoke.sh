@@ -13,7 +13,8 @@ frontd=${FRONTD:-$here/../../src/mptcp-frontd}
 echo "1..1"
 
 missing=""
-for tool in nginx haproxy wrk mptcpize curl python3; do
+# openssl and a C compiler for the TLS rows (certificate, noresume.so).
+for tool in nginx haproxy wrk mptcpize curl python3 openssl "${CC:-cc}"; do
 	command -v "$tool" >/dev/null || missing="$missing $tool"
 done
 [ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] ||
@@ -39,7 +40,8 @@ problems=""
 [ "$rc" -eq 0 ] || problems="$problems exit status $rc;"
 grep -q '^| figure | backend | direct | direct-mptcp | HAProxy | mptcp-frontd |' "$tmp/output" ||
 	problems="$problems no table printed;"
-for row in 'keep-alive req/s' 'new conn/request req/s' 'bulk Gbit/s (median)' 'idle RSS KiB/conn @2,000'; do
+for row in 'keep-alive req/s' 'new conn/request req/s' 'bulk Gbit/s (median)' \
+	'idle RSS KiB/conn @2,000' 'TLS full handshakes/s' 'TLS bulk Gbit/s (median)'; do
 	grep -qF "| $row | tcp |" "$tmp/output" || problems="$problems no '$row' row;"
 done
 [ -s "$tmp/last.md" ] || problems="$problems no last.md;"
