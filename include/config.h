@@ -28,6 +28,7 @@ enum pp_tlv_bit {
 	PP_TLV_ALPN = 1 << 1,           /* PP2_TYPE_ALPN (TLS listeners) */
 	PP_TLV_AUTHORITY = 1 << 2,      /* PP2_TYPE_AUTHORITY: the SNI */
 	PP_TLV_SSL = 1 << 3,            /* PP2_TYPE_SSL and its sub-TLVs */
+	PP_TLV_UPSTREAM = 1 << 4,       /* accept_proxy: the balancer's own */
 };
 
 enum tls_version { TLS_VERSION_1_2, TLS_VERSION_1_3 };

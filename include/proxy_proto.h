@@ -36,6 +36,17 @@ struct pp_ssl {
 	const char *cn;         /* client certificate's subject CN */
 };
 
+/* Most bytes of a balancer's TLVs passed on (proxy_protocol_tlvs =
+ * upstream): all a header within the decoder's default bound can hold. */
+#define PP_FWD_TLVS_MAX 1024
+
+/* Read TLVs as they are on the wire (type, 16-bit length, value) from
+ * blob[0..len) into tlvs[*n..max), advancing *n; values point into blob.
+ * Returns 0, or -1 when blob is not a whole number of TLVs or they do not
+ * fit. */
+int pp_tlvs_parse(const uint8_t *blob, size_t len, struct pp_tlv *tlvs,
+                  size_t *n, size_t max);
+
 /* Write that value to buf.  Returns its length, or -1 when cap is too
  * small or a string is longer than a TLV can hold. */
 int pp_encode_ssl(uint8_t *buf, size_t cap, const struct pp_ssl *ssl);

@@ -39,6 +39,11 @@ union session_sa {
 struct session_origin {
 	union session_sa client, local;
 	uint64_t accepted_ms;   /* server_now_ms() at accept; 0: now */
+	/* A balancer's TLVs to pass on (proxy_protocol_tlvs = upstream), as
+	 * on the wire; malloc'd, owned by whoever holds the origin: the
+	 * session once session_start has it.  NULL: none. */
+	uint8_t *fwd_tlvs;
+	uint16_t fwd_len;
 };
 
 const char *session_end_name(enum session_end e);

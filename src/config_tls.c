@@ -21,6 +21,7 @@ static const struct {
 	{ "alpn", PP_TLV_ALPN },
 	{ "authority", PP_TLV_AUTHORITY },
 	{ "ssl", PP_TLV_SSL },
+	{ "upstream", PP_TLV_UPSTREAM },
 };
 
 #define NTLV_NAMES (sizeof(tlv_names) / sizeof(tlv_names[0]))
@@ -70,7 +71,8 @@ static void set_tlvs(struct parser *p, struct listener_cfg *l,
 				break;
 		if (j == NTLV_NAMES) {
 			KEY_ERR(p, key, "unknown TLV \"%s\": expected none, or a "
-			        "list of mptcp, alpn, authority, ssl", items[i]);
+			        "list of mptcp, alpn, authority, ssl, upstream",
+			        items[i]);
 			set = 0;
 			break;
 		}
@@ -343,7 +345,12 @@ void cfg_tls_validate(struct parser *p, size_t i, const char *label)
 		ERR_AT(L_PROXY_PROTOCOL_TLVS, "has no effect with "
 		       "proxy_protocol = %s (TLVs are a v2 feature)",
 		       config_pp_mode_name(l->proxy_protocol));
-	} else if (!tls && (l->pp_tlvs & ~(unsigned)PP_TLV_MPTCP) != 0) {
+	} else if ((l->pp_tlvs & PP_TLV_UPSTREAM) && !l->accept_proxy) {
+		ERR_AT(L_PROXY_PROTOCOL_TLVS, "upstream needs accept_proxy = "
+		       "on (they are the TLVs of the PROXY header a balancer "
+		       "sends)");
+	} else if (!tls && (l->pp_tlvs & ~(unsigned)(PP_TLV_MPTCP |
+	                                             PP_TLV_UPSTREAM)) != 0) {
 		ERR_AT(L_PROXY_PROTOCOL_TLVS, "alpn, authority and ssl need "
 		       "TLS termination (tls_cert) on this listener");
 	}

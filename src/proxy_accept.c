@@ -129,6 +129,56 @@ static void finish(struct pa_conn *c, const struct session_origin *origin,
 	worker_session_ended(w, l);
 }
 
+/* Whether the balancer's TLV t goes on to the backend: not a checksum
+ * of the old header, and not one of the kinds this listener writes
+ * itself about the connection it accepted. */
+static int forwards(const struct listener_cfg *cfg, uint8_t t)
+{
+	unsigned set = cfg->pp_tlvs;
+	int tls = cfg->tls_ctx != NULL;
+
+	return t != PP2_TYPE_CRC32C && t != PP2_TYPE_NOOP &&
+	       !(t == PP2_TYPE_FRONTD_MPTCP && (set & PP_TLV_MPTCP)) &&
+	       !(tls && t == PP2_TYPE_ALPN && (set & PP_TLV_ALPN)) &&
+	       !(tls && t == PP2_TYPE_AUTHORITY && (set & PP_TLV_AUTHORITY)) &&
+	       !(tls && t == PP2_TYPE_SSL && (set & PP_TLV_SSL));
+}
+
+/* The TLVs to pass on, as on the wire, in o (NULL when none).  Returns
+ * -1 when out of memory. */
+static int keep_tlvs(const struct listener_cfg *cfg, const struct pp_header *hdr,
+                     struct session_origin *o)
+{
+	size_t len = 0, off = 0;
+
+	o->fwd_tlvs = NULL;
+	o->fwd_len = 0;
+	if (!(cfg->pp_tlvs & PP_TLV_UPSTREAM) || cfg->proxy_protocol != PP_MODE_V2)
+		return 0;
+	for (size_t i = 0; i < hdr->ntlvs; i++)
+		if (forwards(cfg, hdr->tlvs[i].type))
+			len += PP2_TLV_HEADER_LEN + hdr->tlvs[i].len;
+	/* The decoder's bound keeps the TLVs within PP_FWD_TLVS_MAX. */
+	if (len == 0 || len > PP_FWD_TLVS_MAX)
+		return 0;
+	o->fwd_tlvs = malloc(len);
+	if (o->fwd_tlvs == NULL)
+		return -1;
+	for (size_t i = 0; i < hdr->ntlvs; i++) {
+		const struct pp_tlv *t = &hdr->tlvs[i];
+
+		if (!forwards(cfg, t->type))
+			continue;
+		o->fwd_tlvs[off] = t->type;
+		o->fwd_tlvs[off + 1] = (uint8_t)(t->len >> 8);
+		o->fwd_tlvs[off + 2] = (uint8_t)t->len;
+		memcpy(o->fwd_tlvs + off + PP2_TLV_HEADER_LEN, t->value, t->len);
+		off += PP2_TLV_HEADER_LEN + t->len;
+	}
+	o->fwd_len = (uint16_t)len;
+	return 0;
+}
+
 static void store(union session_sa *to, const struct sockaddr_storage *from,
                   socklen_t len)
 {
@@ -146,6 +196,7 @@ static void accept_header(struct pa_conn *c, const struct pp_header *hdr,
 	uint8_t sink[PA_BUF];
 	ssize_t n;
 
+	memset(&o, 0, sizeof(o));
 	if (hdr->family == PP_DEC_FAM_UNIX) {
 		finish(c, NULL, SESSION_END_PROXY_BAD_HEADER,
 		       "UNIX family: no IP address to forward");
@@ -170,9 +221,15 @@ static void accept_header(struct pa_conn *c, const struct pp_header *hdr,
 		finish(c, NULL, SESSION_END_ERROR, "getsockname failed");
 		return;
 	}
+	/* TLVs point into the peeked copy of the header: kept first. */
+	if (keep_tlvs(c->l->cfg, hdr, &o) < 0) {
+		finish(c, NULL, SESSION_END_ERROR, "out of memory");
+		return;
+	}
 	/* Every byte of the header was peeked, so this reads all of it. */
 	n = recv(c->fd, sink, len, 0);
 	if (n != (ssize_t)len) {
+		free(o.fwd_tlvs);
 		finish(c, NULL, SESSION_END_ERROR,
 		       n < 0 ? strerror(errno) : "short read");
 		return;

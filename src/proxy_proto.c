@@ -245,3 +245,25 @@ int pp_encode_ssl(uint8_t *buf, size_t cap, const struct pp_ssl *ssl)
 		return -1;
 	return (int)(w - buf);
 }
+
+int pp_tlvs_parse(const uint8_t *blob, size_t len, struct pp_tlv *tlvs,
+                  size_t *n, size_t max)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		size_t vlen;
+
+		if (len - off < PP2_TLV_HEADER_LEN || *n >= max)
+			return -1;
+		vlen = (size_t)blob[off + 1] << 8 | blob[off + 2];
+		if (vlen > len - off - PP2_TLV_HEADER_LEN)
+			return -1;
+		tlvs[*n].type = blob[off];
+		tlvs[*n].len = (uint16_t)vlen;
+		tlvs[*n].value = blob + off + PP2_TLV_HEADER_LEN;
+		(*n)++;
+		off += PP2_TLV_HEADER_LEN + vlen;
+	}
+	return 0;
+}

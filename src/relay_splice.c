@@ -7,6 +7,7 @@
  * for this round only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -100,12 +101,41 @@ void relay_pipe_put(struct relay_dir *d)
 	d->in_pipe = 0;
 }
 
+/* The PROXY header is queued and nothing has been read yet: read what
+ * the client already sent (its request, usually) behind the header, so
+ * that both leave in one segment and the backend reads them at once --
+ * one write instead of a write and two splices, and one read less for
+ * the backend.  Returns -1 on a read error (*err set). */
+static int join_first_bytes(struct relay_dir *d, int from, int *err)
+{
+	size_t room = RELAY_BUF_SIZE - d->off - d->len;
+	ssize_t n;
+
+	if (d->len == 0 || d->bytes > 0 || d->eof || room == 0)
+		return 0;
+	n = recv(from, d->buf + d->off + d->len, room, MSG_DONTWAIT);
+	if (n > 0) {
+		d->len += (uint32_t)n;
+		d->bytes += (uint64_t)n;
+	} else if (n == 0) {
+		d->eof = 1;
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		*err = errno;
+		return -1;
+	}
+	return 0;
+}
+
 enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
                                     int *err)
 {
 	enum relay_result res = RELAY_OK;
 	int drained = 0;        /* last splice-in was small (relay.h) */
-	int f = relay_flush_buf(d, to, err);   /* PROXY header goes first */
+	int f;
+
+	if (join_first_bytes(d, from, err) < 0)
+		return RELAY_SRC_ERROR;
+	f = relay_flush_buf(d, to, err);       /* PROXY header goes first */
 
 	if (f < 0)
 		return RELAY_DST_ERROR;

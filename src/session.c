@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mptcp.h"
 #include "proxy_accept.h"
+#include "proxy_decode.h"
 #include "proxy_proto.h"
 #include "relay.h"
 #include "server.h"
@@ -52,6 +53,8 @@ struct session {
 	struct relay_dir up;            /* client -> backend */
 	struct relay_dir down;          /* backend -> client */
 	union session_sa client, local; /* what the backend is told */
+	uint8_t *fwd_tlvs;              /* a balancer's, until the header */
+	uint16_t fwd_len;
 	uint64_t start_ms, last_ms, connect_start_ms;
 	uint64_t next_probe_ms;         /* next MPTCP_INFO subflow sample */
 };
@@ -242,6 +245,7 @@ static void session_end(struct session *s, enum session_end why,
 	close_fd(s->bfd, reset_backend);
 	relay_release(&s->up);
 	relay_release(&s->down);
+	free(s->fwd_tlvs);
 	lru_unlink(s);
 	free(s);
 	w->active--;
@@ -333,7 +337,9 @@ static void backend_text(const struct session *s, char *buf, size_t len)
 
 static void connected(struct session *s)
 {
-	uint8_t hdr[PP2_MAX_LEN_NO_TLV + 16];
+	uint8_t hdr[PP2_MAX_LEN_NO_TLV + 16 + PP_FWD_TLVS_MAX];
+	struct pp_tlv tlvs[1 + PP_DEC_MAX_TLVS];
+	size_t nt = 0;
 	int n = 0;
 
 	s->state = SESSION_RELAYING;
@@ -342,14 +348,23 @@ static void connected(struct session *s)
 		n = pp_encode_v1((char *)hdr, sizeof(hdr), &s->client.sa,
 		                 &s->local.sa);
 	else if (s->cfg->proxy_protocol == PP_MODE_V2) {
-		struct pp_tlv tlv = {
-			.type = PP2_TYPE_FRONTD_MPTCP,
-			.len = s->is_mptcp ? 5 : 3,
-			.value = (const uint8_t *)(s->is_mptcp ? "mptcp" : "tcp"),
-		};
-		n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa, &s->local.sa,
-		                 &tlv, (s->cfg->pp_tlvs & PP_TLV_MPTCP) ? 1 : 0);
+		if (s->cfg->pp_tlvs & PP_TLV_MPTCP) {
+			tlvs[nt].type = PP2_TYPE_FRONTD_MPTCP;
+			tlvs[nt].len = s->is_mptcp ? 5 : 3;
+			tlvs[nt].value = (const uint8_t *)(s->is_mptcp ? "mptcp"
+			                                               : "tcp");
+			nt++;
+		}
+		if (pp_tlvs_parse(s->fwd_tlvs, s->fwd_len, tlvs, &nt,
+		                  sizeof(tlvs) / sizeof(tlvs[0])) < 0)
+			n = -1;
+		else
+			n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa,
+			                 &s->local.sa, tlvs, nt);
 	}
+	/* The balancer's TLVs are in the header now (or never will be). */
+	free(s->fwd_tlvs);
+	s->fwd_tlvs = NULL;
 	if (n < 0 || (n > 0 && relay_queue(&s->up, hdr, (size_t)n) < 0)) {
 		log_warn("listener %s: cannot build the PROXY header",
 		         s->cfg->name);
@@ -483,6 +498,8 @@ int session_origin_of_socket(struct session_origin *o,
 	memcpy(&o->client, &p, sizeof(o->client));
 	memcpy(&o->local, &local, sizeof(o->local));
 	o->accepted_ms = 0;
+	o->fwd_tlvs = NULL;
+	o->fwd_len = 0;
 	return 0;
 }
 
@@ -512,12 +529,15 @@ void session_start(struct listener *l, int cfd, const struct lsock *ls,
 	if (s == NULL) {
 		log_warn("listener %s: out of memory: connection dropped",
 		         l->cfg->name);
+		free(origin->fwd_tlvs);
 		close(cfd);
 		server_release(w, l);
 		return;
 	}
 	s->client = origin->client;
 	s->local = origin->local;
+	s->fwd_tlvs = origin->fwd_tlvs;         /* ours now */
+	s->fwd_len = origin->fwd_len;
 	s->l = l;
 	s->cfg = l->cfg;
 	s->cfd = cfd;

@@ -38,6 +38,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
+#include "proxy_decode.h"
 #include "proxy_proto.h"
 #include "relay.h"
 #include "server.h"
@@ -83,6 +84,8 @@ struct tls_session {
 	uint64_t bytes_up, bytes_down;  /* plaintext, PROXY header excluded */
 	uint64_t counted_up, counted_down;      /* of which in /metrics */
 	union session_sa client, local; /* what the backend is told */
+	uint8_t *fwd_tlvs;              /* a balancer's, until the header */
+	uint16_t fwd_len;
 	uint64_t start_ms, last_ms, connect_start_ms, next_probe_ms;
 	uint64_t handshake_deadline_ms;
 };
@@ -310,6 +313,7 @@ static void tls_end(struct tls_session *s, enum session_end why,
 	close_fd(s->bfd, reset_backend);
 	free(s->up.data);
 	free(s->down.data);
+	free(s->fwd_tlvs);
 	lru_unlink(s);
 	free(s);
 	w->active--;
@@ -690,9 +694,10 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 
 static void connected(struct tls_session *s)
 {
-	uint8_t hdr[TLS_PP_HEADER_MAX], ssl_tlv[512];
-	struct pp_tlv tlvs[4];
+	uint8_t hdr[TLS_PP_HEADER_MAX + PP_FWD_TLVS_MAX], ssl_tlv[512];
+	struct pp_tlv tlvs[4 + PP_DEC_MAX_TLVS];
 	struct tls_facts f;
+	size_t ntlv;
 	int n = 0, nt;
 
 	s->state = TS_RELAYING;
@@ -704,9 +709,16 @@ static void connected(struct tls_session *s)
 		tls_facts_get(s->ssl, s->cfg->tls_ctx, &f);
 		nt = tls_pp_tlvs(s->cfg->pp_tlvs, s->is_mptcp, &f, tlvs, ssl_tlv,
 		                 sizeof(ssl_tlv));
-		n = nt < 0 ? -1 : pp_encode_v2(hdr, sizeof(hdr), &s->client.sa,
-		                               &s->local.sa, tlvs, (size_t)nt);
+		ntlv = nt < 0 ? 0 : (size_t)nt;
+		if (nt < 0 || pp_tlvs_parse(s->fwd_tlvs, s->fwd_len, tlvs, &ntlv,
+		                            sizeof(tlvs) / sizeof(tlvs[0])) < 0)
+			n = -1;
+		else
+			n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa,
+			                 &s->local.sa, tlvs, ntlv);
 	}
+	free(s->fwd_tlvs);      /* in the header now, or never */
+	s->fwd_tlvs = NULL;
 	if (n < 0 || (n > 0 && tbuf_get(&s->up) < 0)) {
 		log_warn("listener %s: cannot build the PROXY header",
 		         s->cfg->name);
@@ -826,12 +838,15 @@ void session_tls_start(struct listener *l, int cfd, const struct lsock *ls,
 	if (s == NULL) {
 		log_warn("listener %s: out of memory: connection dropped",
 		         l->cfg->name);
+		free(origin->fwd_tlvs);
 		close(cfd);
 		server_release(w, l);
 		return;
 	}
 	s->client = origin->client;
 	s->local = origin->local;
+	s->fwd_tlvs = origin->fwd_tlvs;         /* ours now */
+	s->fwd_len = origin->fwd_len;
 
 	s->l = l;
 	s->cfg = l->cfg;

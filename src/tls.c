@@ -731,6 +731,8 @@ size_t tls_pp_header_max(const struct listener_cfg *l)
 
 	if (l->pp_tlvs & PP_TLV_MPTCP)
 		n += h + strlen("mptcp");
+	if (l->pp_tlvs & PP_TLV_UPSTREAM)
+		n += PP_FWD_TLVS_MAX;
 	if (t == NULL)
 		return n;
 	if ((l->pp_tlvs & PP_TLV_ALPN) && t->alpn_max > 0)
@@ -752,11 +754,11 @@ size_t tls_pp_header_max(const struct listener_cfg *l)
 static const char *tlv_set_text(unsigned set, char *buf, size_t len)
 {
 	static const char *const names[] = { "mptcp", "alpn", "authority",
-	                                     "ssl" };
+	                                     "ssl", "upstream" };
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		if (set & (1u << i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s",
 			                        off ? ", " : "", names[i]);

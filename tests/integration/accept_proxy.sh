@@ -20,6 +20,7 @@ require_cmd openssl curl
 start_nginx http.conf || bail "nginx (http) did not start"
 NGX_LOG=$NGINX_DIR/access.log
 make_pki "$T/pki" || bail "cannot make the test certificates"
+start_ppecho pp --expect v2 || bail "ppecho did not start"
 
 conf=$(write_config frontd <<EOF
 [global]
@@ -41,6 +42,19 @@ proxy_protocol = v1
 accept_proxy = on
 accept_proxy_from = 192.0.2.0/24, 2001:db8::/32
 
+[listener:fwd]
+bind = 127.0.0.1:0
+backend = $PPECHO_ADDR
+accept_proxy = on
+accept_proxy_from = 127.0.0.1
+proxy_protocol_tlvs = mptcp, upstream
+
+[listener:nofwd]
+bind = 127.0.0.1:0
+backend = $PPECHO_ADDR
+accept_proxy = on
+accept_proxy_from = 127.0.0.1
+
 [listener:tls]
 bind = 127.0.0.1:0
 backend = 127.0.0.1:$NGINX_PORT
@@ -55,6 +69,8 @@ LB=$(frontd_addr lb '^127')
 LB6=$(frontd_addr lb '^\[::1\]')
 STRICT=$(frontd_addr strict)
 TLS=$(frontd_addr tls)
+FWD=$(frontd_addr fwd)
+NOFWD=$(frontd_addr nofwd)
 STATS=$(frontd_stats_addr)
 
 # send NAME ADDR ARGS...: ppsend.py to ADDR; returns its status.
@@ -121,6 +137,23 @@ send tls "$TLS" --tls --sni a.test --v1 "203.0.113.10:8000>192.0.2.1:443"
 tap_like "$(tail -n 1 "$T/tls.out")" '^client 203\.0\.113\.10 8000$' \
 	"TLS listener: header, then TLS; nginx sees the forwarded address" \
 	"$T/tls.err" "$FRONTD_LOG"
+
+# ---- the balancer's TLVs: passed on with proxy_protocol_tlvs = upstream
+# (its 0xE0 replaced by ours, its CRC32C dropped), dropped otherwise.
+tlv_args="--v2 203.0.113.20:1000>192.0.2.1:443 --tlv 0x05=6964 --tlv 0x02=612e74 --tlv 0xe0=6d70746370 --tlv 0xea=00ff"
+# shellcheck disable=SC2086
+send fwd "$FWD" $tlv_args --request 'x\n'
+# shellcheck disable=SC2086
+send nofwd "$NOFWD" $tlv_args --request 'y\n'
+wait_for_count "$PPECHO_LOG" . 2 5
+got=$(pplog "$PPECHO_LOG" sport=1000 tlvs | "$PYTHON" -c '
+import json, sys
+print(" ".join("%s=%s" % (t["type"], t["value"]) for t in json.load(sys.stdin)))')
+tap_is "$got" "0xe0=746370 0x05=6964 0x02=612e74 0xea=00ff" \
+	"upstream: the balancer's UNIQUE_ID, AUTHORITY and custom TLVs follow ours; its 0xE0 is replaced by ours (tcp)" \
+	"$PPECHO_LOG"
+tap_is "$(pplog "$PPECHO_LOG" 2 tlvs)" '[{"type": "0xe0", "value": "746370"}]' \
+	"without upstream only our own TLV reaches the backend" "$PPECHO_LOG"
 
 # ---- refusals: each closed without an answer, none reaches nginx
 

@@ -1809,7 +1809,7 @@ START_TEST(error_bad_tls_values)
 	              "most 8)",
 	              "t.ini:6: [listener:web] proxy_protocol_tlvs: unknown TLV "
 	              "\"foo\": expected none, or a list of mptcp, alpn, "
-	              "authority, ssl");
+	              "authority, ssl, upstream");
 	EXPECT_ERRORS(GOOD_LISTENER "proxy_protocol_tlvs = mptcp, MPTCP\n",
 	              "t.ini:4: [listener:web] proxy_protocol_tlvs: \"MPTCP\" is "
 	              "listed twice");
@@ -1842,6 +1842,15 @@ START_TEST(accept_proxy_defaults_and_keys)
 	ck_assert_str_eq(cidr_format(&l->proxy_from[2], buf, sizeof(buf)),
 	                 "198.51.100.7/32");
 	ck_assert_uint_eq(l->accept_proxy_timeout_ms, 250);
+	ck_assert_uint_eq(l->pp_tlvs, PP_TLV_MPTCP);
+	config_free(cfg);
+
+	cfg = load_ok(GOOD_LISTENER
+	              "accept_proxy = on\n"
+	              "accept_proxy_from = 192.0.2.0/24\n"
+	              "proxy_protocol_tlvs = upstream, mptcp\n");
+	ck_assert_uint_eq(cfg->listeners[0].pp_tlvs,
+	                  PP_TLV_MPTCP | PP_TLV_UPSTREAM);
 	config_free(cfg);
 }
 END_TEST
@@ -1858,6 +1867,10 @@ START_TEST(error_accept_proxy)
 	              "effect without accept_proxy = on",
 	              "t.ini:5: [listener:web] accept_proxy_timeout: has no "
 	              "effect without accept_proxy = on");
+	EXPECT_ERRORS(GOOD_LISTENER "proxy_protocol_tlvs = mptcp, upstream\n",
+	              "t.ini:4: [listener:web] proxy_protocol_tlvs: upstream "
+	              "needs accept_proxy = on (they are the TLVs of the PROXY "
+	              "header a balancer sends)");
 	EXPECT_ERRORS(GOOD_LISTENER "accept_proxy = maybe\n"
 	              "accept_proxy_from = 192.0.2.1/24, lb.example, , x\n",
 	              "t.ini:4: [listener:web] accept_proxy: bad value "

@@ -571,6 +571,39 @@ START_TEST(ssl_value_inside_v2_header)
 }
 END_TEST
 
+START_TEST(tlvs_parse_reads_wire_format)
+{
+	static const uint8_t blob[] = {
+		0x05, 0x00, 0x02, 'i', 'd',             /* UNIQUE_ID "id" */
+		0xea, 0x00, 0x00,                       /* empty custom TLV */
+		0x02, 0x00, 0x03, 'a', '.', 't',        /* AUTHORITY "a.t" */
+	};
+	struct pp_tlv t[4];
+	size_t n = 1;
+
+	ck_assert_int_eq(pp_tlvs_parse(blob, sizeof(blob), t, &n, 4), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(t[1].type, 0x05);
+	ck_assert_uint_eq(t[1].len, 2);
+	ck_assert_mem_eq(t[1].value, "id", 2);
+	ck_assert_uint_eq(t[2].type, 0xea);
+	ck_assert_uint_eq(t[2].len, 0);
+	ck_assert_uint_eq(t[3].type, 0x02);
+	ck_assert_mem_eq(t[3].value, "a.t", 3);
+	/* Nothing to read is fine; too many, a cut header or a cut value
+	 * is not. */
+	n = 0;
+	ck_assert_int_eq(pp_tlvs_parse(NULL, 0, t, &n, 4), 0);
+	ck_assert_uint_eq(n, 0);
+	n = 2;
+	ck_assert_int_eq(pp_tlvs_parse(blob, sizeof(blob), t, &n, 4), -1);
+	n = 0;
+	ck_assert_int_eq(pp_tlvs_parse(blob, 2, t, &n, 4), -1);
+	n = 0;
+	ck_assert_int_eq(pp_tlvs_parse(blob, 4, t, &n, 4), -1);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("proxy_proto");
@@ -606,6 +639,7 @@ static Suite *make_suite(void)
 	tcase_add_test(v2, ssl_value_minimal_and_cap);
 	tcase_add_test(v2, ssl_value_inside_v2_header);
 	suite_add_tcase(s, v2);
+	UNIT_ADD(s, tlvs_parse_reads_wire_format);
 	return s;
 }
 
