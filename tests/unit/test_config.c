@@ -100,7 +100,7 @@ START_TEST(minimal_file_gets_defaults)
 	ck_assert_uint_eq(cfg->shutdown_timeout_ms, 30000);
 	ck_assert_uint_eq(cfg->workers, 0);
 	ck_assert_int_eq(cfg->splice, 1);
-	ck_assert_uint_eq(cfg->pipe_size, 0);
+	ck_assert_uint_eq(cfg->pipe_size, 256 * 1024);
 	ck_assert_int_eq(cfg->stats_enabled, 0);
 	ck_assert_ptr_null(cfg->user);
 	ck_assert_ptr_null(cfg->group);
