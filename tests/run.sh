@@ -109,7 +109,9 @@ if [ "${CI:-}" = true ] && [ "${SANITIZE:-0}" != 1 ]; then
 		fail_setup "cannot copy the tree for the sanitizer run"
 	echo "== ASan + UBSan build: the whole suite again"
 	SANITIZE=1 SOAK_SECONDS=60 bash "$sandir/tests/run.sh" >"$sandir.log" 2>&1
-	grep -E '^(FAIL|ERROR|XPASS):|^=====' "$sandir.log" | head -40
+	grep -E '^(FAIL|ERROR|XPASS):' "$sandir.log" | head -40
+	# The logs of what failed there (its run printed them).
+	sed -n '/^===== /,$p' "$sandir.log" | grep -v '^[0-9]* passed' | head -150
 	add_counts "$(tail -n 1 "$sandir.log")"
 	echo "ASan + UBSan: $(tail -n 1 "$sandir.log")"
 	rm -rf "$sandir" "$sandir.log"
