@@ -155,12 +155,22 @@ stop_pid() {
 	return 0
 }
 
+# at_exit CMD: run the shell command CMD at exit, after the processes
+# are stopped (for example to put back a setting the script changed).
+_at_exit=()
+at_exit() {
+	_at_exit+=("$1")
+}
+
 _cleanup() {
-	local rc=$? pid ns
+	local rc=$? pid ns cmd
 	# Finish cleaning up even if stdout is gone or a signal repeats.
 	trap '' PIPE HUP INT TERM
 	for pid in "${_pids[@]}"; do
 		stop_pid "$pid"
+	done
+	for cmd in "${_at_exit[@]}"; do
+		eval "$cmd"
 	done
 	for ns in "${_netns[@]}"; do
 		ip netns del "$ns" 2>/dev/null

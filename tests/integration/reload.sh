@@ -340,6 +340,18 @@ tap_is "$(mptcp_listeners)" 0 "before: ss lists no MPTCP listener on $SWITCH (mp
 echo_via sw0 "$SWITCH" --expect-fallback
 tap_check $? "before: an MPTCP client to $SWITCH falls back to TCP" "$T/sw0.err"
 
+# A switched bind closes its old socket: a handshake the kernel completes
+# on it between the daemon's last accept and the close would be reset,
+# unless the kernel moves it to the new socket (tcp_migrate_req, as
+# mptcp-frontd(8) advises for hosts that switch listeners under load).
+# Set for this test, put back at exit.
+migrate=/proc/sys/net/ipv4/tcp_migrate_req
+if [ -w "$migrate" ]; then
+	old_migrate=$(cat "$migrate")
+	at_exit "echo $old_migrate >$migrate"
+	echo 1 >"$migrate"
+fi
+
 # Clients that keep connecting to the kept port and to the switched one
 # through every reload; each exchange must succeed.
 lload() {
