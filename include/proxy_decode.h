@@ -62,7 +62,8 @@
  * cannot make us hold 64 KiB per connection before it has said anything.
  * A caller's receive buffer of max(PP1_MAX_LEN, max_len) bytes always
  * suffices. */
-#define PP_DEC_V2_MAX_LEN_DEFAULT (PP2_HEADER_LEN + PP2_ADDR_LEN_UNIX + 1024)
+#define PP_DEC_V2_MAX_LEN_DEFAULT (PP2_HEADER_LEN + PP2_ADDR_LEN_UNIX + \
+                                   PP_FWD_TLVS_MAX)
 
 /* The largest v2 header the length field can describe. */
 #define PP_DEC_V2_MAX_LEN_LIMIT (PP2_HEADER_LEN + 65535)

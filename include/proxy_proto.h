@@ -36,8 +36,9 @@ struct pp_ssl {
 	const char *cn;         /* client certificate's subject CN */
 };
 
-/* Most bytes of a balancer's TLVs passed on (proxy_protocol_tlvs =
- * upstream): all a header within the decoder's default bound can hold. */
+/* TLV bytes a received v2 header may carry (the decoder's default bound,
+ * proxy_decode.h, is built from it), so also the most a balancer's TLVs
+ * passed on (proxy_protocol_tlvs = upstream) can take. */
 #define PP_FWD_TLVS_MAX 1024
 
 /* Read TLVs as they are on the wire (type, 16-bit length, value) from

@@ -59,6 +59,10 @@ void session_start(struct listener *l, int cfd, const struct lsock *ls,
                    const struct sockaddr_storage *peer, socklen_t peerlen,
                    const struct session_origin *origin);
 
+/* Store a socket address as the backend is told it (v4-mapped as IPv4). */
+void session_sa_store(union session_sa *to,
+                      const struct sockaddr_storage *from, socklen_t len);
+
 /* Fill o with the socket's own endpoints (see session_start).  Returns 0,
  * or -1 after logging. */
 int session_origin_of_socket(struct session_origin *o,
@@ -66,6 +70,20 @@ int session_origin_of_socket(struct session_origin *o,
                              const struct lsock *ls,
                              const struct sockaddr_storage *peer,
                              socklen_t peerlen);
+
+/* The access-log line of a closed connection, the same fields whatever
+ * kind it was (plain, TLS, refused for its PROXY header): b is the
+ * backend it was relayed to, or NULL ("-"); tail adds the fields of one
+ * kind (" tls=... tls_resumed=...") or is "".  Callers check
+ * log_access_enabled() first, before formatting anything of their own. */
+struct addr;
+struct listener_cfg;
+void session_log_access(const struct listener_cfg *cfg,
+                        const struct sockaddr *client, socklen_t clen,
+                        const struct addr *b, int is_mptcp,
+                        unsigned subflows, uint64_t bytes_in,
+                        uint64_t bytes_out, uint64_t start_ms,
+                        enum session_end why, const char *tail);
 
 /* Close sessions of l (plain and TLS) idle for longer than their
  * idle_timeout. */

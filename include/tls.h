@@ -73,6 +73,15 @@ struct tls_facts {
 
 void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct tls_facts *f);
 
+/* A v2 PROXY header from src to dst with the TLVs of cfg's set: ours
+ * (tls_pp_tlvs; f NULL on a plain listener), then the balancer's to pass
+ * on (fwd[0..fwd_len), as on the wire; proxy_protocol_tlvs = upstream).
+ * Returns its length, or -1 when it does not fit in cap. */
+int tls_pp_encode_v2(uint8_t *buf, size_t cap, const struct listener_cfg *cfg,
+                     int is_mptcp, const struct tls_facts *f,
+                     const uint8_t *fwd, size_t fwd_len,
+                     const struct sockaddr *src, const struct sockaddr *dst);
+
 /* Room for the largest header a TLS listener sends: addresses, the MPTCP
  * TLV, ALPN, SNI and the SSL TLV at their longest. */
 #define TLS_PP_HEADER_MAX 1024

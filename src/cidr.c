@@ -91,13 +91,16 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 	}
 	prefix = max;
 	if (slash != NULL) {
-		if (!all_digits(slash + 1) || strlen(slash + 1) > 3 ||
-		    (unsigned)atoi(slash + 1) > max) {
+		const char *d = slash + 1;
+
+		/* At most 3 digits, so atoi cannot overflow. */
+		prefix = all_digits(d) && strlen(d) <= 3 ? (unsigned)atoi(d)
+		                                         : max + 1;
+		if (prefix > max) {
 			snprintf(err, errlen, "bad prefix length \"%s\": "
-			         "expected 0 to %u", slash + 1, max);
+			         "expected 0 to %u", d, max);
 			return -1;
 		}
-		prefix = (unsigned)atoi(slash + 1);
 	}
 	c.prefix = (uint8_t)prefix;
 	if (clear_host_bits(c.addr, max / 8, prefix)) {

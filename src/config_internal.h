@@ -158,6 +158,10 @@ int cfg_key_claim(struct parser *p, const char *name, const char *value,
                   const char *const *keys, int *key_line,
                   const char *const *other_keys, const char *other);
 
+/* config_keys.c: a boolean key's value into *out, or its error. */
+void cfg_set_bool(struct parser *p, const char *key, const char *value,
+                  int *out);
+
 /* config_listener.c: one key of the current [listener:NAME]. */
 void cfg_listener_key(struct parser *p, const char *name, const char *value);
 

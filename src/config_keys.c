@@ -188,11 +188,23 @@ static void set_account(struct parser *p, const char *key, const char *value,
 		p->oom = true;
 }
 
+void cfg_set_bool(struct parser *p, const char *key, const char *value,
+                  int *out)
+{
+	char err[REASON_MAX];
+	int b;
+
+	if (parse_bool(value, &b, err, sizeof(err)) < 0)
+		KEY_ERR(p, key, "%s", err);
+	else
+		*out = b;
+}
+
 static void global_key(struct parser *p, const char *name, const char *value)
 {
 	struct config *cfg = p->cfg;
 	char err[REASON_MAX];
-	int k, lvl, b;
+	int k, lvl;
 
 	k = cfg_key_claim(p, name, value, cfg_global_keys, p->global_key_line,
 	                  cfg_listener_keys, "a [listener:NAME] section");
@@ -239,10 +251,7 @@ static void global_key(struct parser *p, const char *name, const char *value)
 		set_workers(p, name, value);
 		break;
 	case G_SPLICE:
-		if (parse_bool(value, &b, err, sizeof(err)) < 0)
-			KEY_ERR(p, name, "%s", err);
-		else
-			cfg->splice = b;
+		cfg_set_bool(p, name, value, &cfg->splice);
 		break;
 	case G_PIPE_SIZE:
 		set_pipe_size(p, name, value);

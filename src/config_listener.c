@@ -215,10 +215,7 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 		set_binds(p, l, name, value);
 		break;
 	case L_V6ONLY:
-		if (parse_bool(value, &b, err, sizeof(err)) < 0)
-			KEY_ERR(p, name, "%s", err);
-		else
-			l->v6only = b;
+		cfg_set_bool(p, name, value, &l->v6only);
 		break;
 	case L_MPTCP:
 		if (strcasecmp(value, "required") == 0)
@@ -244,10 +241,7 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 			        "off", value);
 		break;
 	case L_ACCEPT_PROXY:
-		if (parse_bool(value, &b, err, sizeof(err)) < 0)
-			KEY_ERR(p, name, "%s", err);
-		else
-			l->accept_proxy = b;
+		cfg_set_bool(p, name, value, &l->accept_proxy);
 		break;
 	case L_ACCEPT_PROXY_FROM:
 		set_proxy_from(p, l, name, value);

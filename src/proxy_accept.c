@@ -87,15 +87,11 @@ static void refuse(struct listener *l, const struct lsock *ls, int fd,
 	else if (why != SESSION_END_SHUTDOWN)
 		log_info("listener %s: client %s: PROXY header refused: %s",
 		         l->cfg->name, caddr, reason);
-	/* The same fields as a session's line (session.c, session_tls.c). */
 	if (log_access_enabled())
-		log_access("listener=%s client=%s backend=- proto=%s "
-		           "subflows=%u bytes_in=0 bytes_out=0 duration_ms=%llu "
-		           "end=%s%s", l->cfg->name, caddr,
-		           is_mptcp ? "mptcp" : "tcp", subflows,
-		           (unsigned long long)(server_now_ms() - start_ms),
-		           session_end_name(why),
-		           l->cfg->tls_ctx != NULL ? " tls=- tls_resumed=0" : "");
+		session_log_access(l->cfg, (const struct sockaddr *)peer, peerlen,
+		                   NULL, is_mptcp, subflows, 0, 0, start_ms, why,
+		                   l->cfg->tls_ctx != NULL ? " tls=- tls_resumed=0"
+		                                           : "");
 	stats_add(is_mptcp ? &l->stats->accepted_mptcp
 	                   : &l->stats->accepted_tcp, 1);
 	stats_add(&l->w->accepted, 1);
@@ -179,15 +175,6 @@ static int keep_tlvs(const struct listener_cfg *cfg, const struct pp_header *hdr
 	return 0;
 }
 
-static void store(union session_sa *to, const struct sockaddr_storage *from,
-                  socklen_t len)
-{
-	struct sockaddr_storage ss = *from;
-
-	addr_unmap_v4(&ss, &len);
-	memcpy(to, &ss, sizeof(*to));
-}
-
 /* The header is complete (hdr, len bytes): consume it and hand over. */
 static void accept_header(struct pa_conn *c, const struct pp_header *hdr,
                           size_t len)
@@ -212,8 +199,8 @@ static void accept_header(struct pa_conn *c, const struct pp_header *hdr,
 	}
 	if (hdr->command == PP_DEC_CMD_PROXY &&
 	    (hdr->family == PP_DEC_FAM_TCP4 || hdr->family == PP_DEC_FAM_TCP6)) {
-		store(&o.client, &hdr->src, hdr->src_len);
-		store(&o.local, &hdr->dst, hdr->dst_len);
+		session_sa_store(&o.client, &hdr->src, hdr->src_len);
+		session_sa_store(&o.local, &hdr->dst, hdr->dst_len);
 	} else if (session_origin_of_socket(&o, c->l, c->fd, c->ls, &c->peer,
 	                                    c->peerlen) < 0) {
 		/* LOCAL (the balancer's own health check) or UNKNOWN: the

@@ -25,13 +25,13 @@
 #include "log.h"
 #include "mptcp.h"
 #include "proxy_accept.h"
-#include "proxy_decode.h"
 #include "proxy_proto.h"
 #include "relay.h"
 #include "server.h"
 #include "session.h"
 #include "session_tls.h"
 #include "stats.h"
+#include "tls.h"
 #include "worker.h"
 
 #define UNIX_RETRY_MS 5         /* unix backend backlog full: retry period */
@@ -198,28 +198,39 @@ static void close_fd(int fd, int reset)
 	close(fd);
 }
 
-static void log_end(struct session *s, enum session_end why)
+void session_log_access(const struct listener_cfg *cfg,
+                        const struct sockaddr *client, socklen_t clen,
+                        const struct addr *b, int is_mptcp,
+                        unsigned subflows, uint64_t bytes_in,
+                        uint64_t bytes_out, uint64_t start_ms,
+                        enum session_end why, const char *tail)
 {
 	char caddr[ADDR_STRLEN], baddr[ADDR_STRLEN];
-	const struct addr *b;
 
-	if (!log_access_enabled())
-		return;
-	addr_format(&s->client.sa, sizeof(s->client), caddr, sizeof(caddr));
-	if (s->state == SESSION_RELAYING) {
-		b = &s->cfg->backends[s->backend_idx];
+	addr_format(client, clen, caddr, sizeof(caddr));
+	if (b != NULL)
 		addr_format((const struct sockaddr *)&b->ss, b->len, baddr,
 		            sizeof(baddr));
-	} else {
+	else
 		strcpy(baddr, "-");
-	}
 	log_access("listener=%s client=%s backend=%s proto=%s subflows=%u "
-	           "bytes_in=%llu bytes_out=%llu duration_ms=%llu end=%s",
-	           s->cfg->name, caddr, baddr, s->is_mptcp ? "mptcp" : "tcp",
-	           (unsigned)s->subflows, (unsigned long long)s->up.bytes,
-	           (unsigned long long)s->down.bytes,
-	           (unsigned long long)(server_now_ms() - s->start_ms),
-	           session_end_name(why));
+	           "bytes_in=%llu bytes_out=%llu duration_ms=%llu end=%s%s",
+	           cfg->name, caddr, baddr, is_mptcp ? "mptcp" : "tcp",
+	           subflows, (unsigned long long)bytes_in,
+	           (unsigned long long)bytes_out,
+	           (unsigned long long)(server_now_ms() - start_ms),
+	           session_end_name(why), tail);
+}
+
+static void log_end(struct session *s, enum session_end why)
+{
+	if (!log_access_enabled())
+		return;
+	session_log_access(s->cfg, &s->client.sa, sizeof(s->client),
+	                   s->state == SESSION_RELAYING
+	                           ? &s->cfg->backends[s->backend_idx] : NULL,
+	                   s->is_mptcp, s->subflows, s->up.bytes,
+	                   s->down.bytes, s->start_ms, why, "");
 }
 
 /* The one exit: logs, releases everything the session holds, tells the
@@ -338,8 +349,6 @@ static void backend_text(const struct session *s, char *buf, size_t len)
 static void connected(struct session *s)
 {
 	uint8_t hdr[PP2_MAX_LEN_NO_TLV + 16 + PP_FWD_TLVS_MAX];
-	struct pp_tlv tlvs[1 + PP_DEC_MAX_TLVS];
-	size_t nt = 0;
 	int n = 0;
 
 	s->state = SESSION_RELAYING;
@@ -347,21 +356,10 @@ static void connected(struct session *s)
 	if (s->cfg->proxy_protocol == PP_MODE_V1)
 		n = pp_encode_v1((char *)hdr, sizeof(hdr), &s->client.sa,
 		                 &s->local.sa);
-	else if (s->cfg->proxy_protocol == PP_MODE_V2) {
-		if (s->cfg->pp_tlvs & PP_TLV_MPTCP) {
-			tlvs[nt].type = PP2_TYPE_FRONTD_MPTCP;
-			tlvs[nt].len = s->is_mptcp ? 5 : 3;
-			tlvs[nt].value = (const uint8_t *)(s->is_mptcp ? "mptcp"
-			                                               : "tcp");
-			nt++;
-		}
-		if (pp_tlvs_parse(s->fwd_tlvs, s->fwd_len, tlvs, &nt,
-		                  sizeof(tlvs) / sizeof(tlvs[0])) < 0)
-			n = -1;
-		else
-			n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa,
-			                 &s->local.sa, tlvs, nt);
-	}
+	else if (s->cfg->proxy_protocol == PP_MODE_V2)
+		n = tls_pp_encode_v2(hdr, sizeof(hdr), s->cfg, s->is_mptcp, NULL,
+		                     s->fwd_tlvs, s->fwd_len, &s->client.sa,
+		                     &s->local.sa);
 	/* The balancer's TLVs are in the header now (or never will be). */
 	free(s->fwd_tlvs);
 	s->fwd_tlvs = NULL;
@@ -473,6 +471,15 @@ static void try_backend(struct session *s)
 
 /* ---- public ---- */
 
+void session_sa_store(union session_sa *to,
+                      const struct sockaddr_storage *from, socklen_t len)
+{
+	struct sockaddr_storage ss = *from;
+
+	addr_unmap_v4(&ss, &len);
+	memcpy(to, &ss, sizeof(*to));
+}
+
 int session_origin_of_socket(struct session_origin *o,
                              const struct listener *l, int cfd,
                              const struct lsock *ls,
@@ -480,7 +487,7 @@ int session_origin_of_socket(struct session_origin *o,
                              socklen_t peerlen)
 {
 	const struct addr *bound = &ls->bound;
-	struct sockaddr_storage local, p = *peer;
+	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 
 	/* The address the client reached: the listener's own unless it is
@@ -493,10 +500,8 @@ int session_origin_of_socket(struct session_origin *o,
 		         strerror(errno));
 		return -1;
 	}
-	addr_unmap_v4(&p, &peerlen);
-	addr_unmap_v4(&local, &llen);
-	memcpy(&o->client, &p, sizeof(o->client));
-	memcpy(&o->local, &local, sizeof(o->local));
+	session_sa_store(&o->client, peer, peerlen);
+	session_sa_store(&o->local, &local, llen);
 	o->accepted_ms = 0;
 	o->fwd_tlvs = NULL;
 	o->fwd_len = 0;

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,7 +39,6 @@
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
-#include "proxy_decode.h"
 #include "proxy_proto.h"
 #include "relay.h"
 #include "server.h"
@@ -257,30 +257,19 @@ static void close_fd(int fd, int reset)
 
 static void log_end(struct tls_session *s, enum session_end why)
 {
-	char caddr[ADDR_STRLEN], baddr[ADDR_STRLEN];
-	const struct addr *b;
-	int done = s->state != TS_HANDSHAKE;
+	int done = s->state != TS_HANDSHAKE && s->ssl != NULL;
+	char tail[64];
 
 	if (!log_access_enabled())
 		return;
-	addr_format(&s->client.sa, sizeof(s->client), caddr, sizeof(caddr));
-	if (s->state == TS_RELAYING) {
-		b = &s->cfg->backends[s->backend_idx];
-		addr_format((const struct sockaddr *)&b->ss, b->len, baddr,
-		            sizeof(baddr));
-	} else {
-		strcpy(baddr, "-");
-	}
-	log_access("listener=%s client=%s backend=%s proto=%s subflows=%u "
-	           "bytes_in=%llu bytes_out=%llu duration_ms=%llu end=%s "
-	           "tls=%s tls_resumed=%d",
-	           s->cfg->name, caddr, baddr, s->is_mptcp ? "mptcp" : "tcp",
-	           (unsigned)s->subflows, (unsigned long long)s->bytes_up,
-	           (unsigned long long)s->bytes_down,
-	           (unsigned long long)(server_now_ms() - s->start_ms),
-	           session_end_name(why),
-	           done && s->ssl ? SSL_get_version(s->ssl) : "-",
-	           done && s->ssl ? SSL_session_reused(s->ssl) : 0);
+	snprintf(tail, sizeof(tail), " tls=%s tls_resumed=%d",
+	         done ? SSL_get_version(s->ssl) : "-",
+	         done ? SSL_session_reused(s->ssl) : 0);
+	session_log_access(s->cfg, &s->client.sa, sizeof(s->client),
+	                   s->state == TS_RELAYING
+	                           ? &s->cfg->backends[s->backend_idx] : NULL,
+	                   s->is_mptcp, s->subflows, s->bytes_up,
+	                   s->bytes_down, s->start_ms, why, tail);
 }
 
 /* The one exit: logs, releases everything, tells the server. */
@@ -694,11 +683,9 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 
 static void connected(struct tls_session *s)
 {
-	uint8_t hdr[TLS_PP_HEADER_MAX + PP_FWD_TLVS_MAX], ssl_tlv[512];
-	struct pp_tlv tlvs[4 + PP_DEC_MAX_TLVS];
+	uint8_t hdr[TLS_PP_HEADER_MAX + PP_FWD_TLVS_MAX];
 	struct tls_facts f;
-	size_t ntlv;
-	int n = 0, nt;
+	int n = 0;
 
 	s->state = TS_RELAYING;
 	arm(s, &s->bev, s->bfd, &s->bmask, 0, NULL, NULL);
@@ -707,15 +694,9 @@ static void connected(struct tls_session *s)
 		                 &s->local.sa);
 	} else if (s->cfg->proxy_protocol == PP_MODE_V2) {
 		tls_facts_get(s->ssl, s->cfg->tls_ctx, &f);
-		nt = tls_pp_tlvs(s->cfg->pp_tlvs, s->is_mptcp, &f, tlvs, ssl_tlv,
-		                 sizeof(ssl_tlv));
-		ntlv = nt < 0 ? 0 : (size_t)nt;
-		if (nt < 0 || pp_tlvs_parse(s->fwd_tlvs, s->fwd_len, tlvs, &ntlv,
-		                            sizeof(tlvs) / sizeof(tlvs[0])) < 0)
-			n = -1;
-		else
-			n = pp_encode_v2(hdr, sizeof(hdr), &s->client.sa,
-			                 &s->local.sa, tlvs, ntlv);
+		n = tls_pp_encode_v2(hdr, sizeof(hdr), s->cfg, s->is_mptcp, &f,
+		                     s->fwd_tlvs, s->fwd_len, &s->client.sa,
+		                     &s->local.sa);
 	}
 	free(s->fwd_tlvs);      /* in the header now, or never */
 	s->fwd_tlvs = NULL;

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "proxy_decode.h"
 #include "tls.h"
 
 #define MSG_MAX 512
@@ -723,6 +724,26 @@ int tls_pp_tlvs(unsigned set, int is_mptcp, const struct tls_facts *f,
 	return n;
 }
 
+int tls_pp_encode_v2(uint8_t *buf, size_t cap, const struct listener_cfg *cfg,
+                     int is_mptcp, const struct tls_facts *f,
+                     const uint8_t *fwd, size_t fwd_len,
+                     const struct sockaddr *src, const struct sockaddr *dst)
+{
+	struct pp_tlv tlvs[4 + PP_DEC_MAX_TLVS];
+	uint8_t ssl_tlv[512];
+	int nt = tls_pp_tlvs(cfg->pp_tlvs, is_mptcp, f, tlvs, ssl_tlv,
+	                     sizeof(ssl_tlv));
+	size_t n;
+
+	if (nt < 0)
+		return -1;
+	n = (size_t)nt;
+	if (pp_tlvs_parse(fwd, fwd_len, tlvs, &n,
+	                  sizeof(tlvs) / sizeof(tlvs[0])) < 0)
+		return -1;
+	return pp_encode_v2(buf, cap, src, dst, tlvs, n);
+}
+
 size_t tls_pp_header_max(const struct listener_cfg *l)
 {
 	const struct tls_ctx *t = l->tls_ctx;
@@ -758,7 +779,7 @@ static const char *tlv_set_text(unsigned set, char *buf, size_t len)
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (set & (1u << i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s",
 			                        off ? ", " : "", names[i]);

@@ -288,8 +288,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	uint64_t now = server_now_ms();
 
-	each_listener(w, sweep_listener, &now);
-	reap_retired(w);
+	each_listener(w, sweep_listener, &now);  /* reaps retired sets too */
 	relay_pool_trim();
 }
 
