@@ -54,7 +54,7 @@ char *cidr_format(const struct cidr *c, char *buf, size_t buflen)
 
 int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 {
-	char host[INET6_ADDRSTRLEN + 1], text[CIDR_STRLEN];
+	char host[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
 	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
 	unsigned max, prefix;
@@ -104,6 +104,8 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 	}
 	c.prefix = (uint8_t)prefix;
 	if (clear_host_bits(c.addr, max / 8, prefix)) {
+		char text[CIDR_STRLEN];
+
 		snprintf(err, errlen, "host bits set below /%u; the network "
 		         "is %s", prefix, cidr_format(&c, text, sizeof(text)));
 		return -1;
