@@ -101,7 +101,7 @@ fi
 # it, its link fails below.
 export cc cflags work
 # shellcheck disable=SC2016  # the script is for sh -c, expanded there
-printf '%s\n' src/*.c | grep -v '^src/main\.c$' |
+printf '%s\n' src/*/*.c |
 	xargs -P "$(nproc 2>/dev/null || echo 2)" -n 1 sh -c '
 		o="$work/obj/$(basename "$1" .c).o"
 		# $cflags is a list of options: split on purpose.
