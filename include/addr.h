@@ -49,6 +49,18 @@ char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf,
  * Returns 1 when it rewrote, 0 otherwise. */
 int addr_unmap_v4(struct sockaddr_storage *ss, socklen_t *len);
 
+/* An IP socket address as a connection reports it (to the backend, in
+ * the logs): v4-mapped IPv6 addresses are stored as IPv4. */
+union addr_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+/* Store `from` (len bytes) into `to`, v4-mapped as IPv4. */
+void addr_sa_store(union addr_sa *to, const struct sockaddr_storage *from,
+                   socklen_t len);
+
 /* Family-aware helpers. */
 int addr_is_wildcard(const struct addr *a);   /* 0.0.0.0 or :: */
 int addr_port(const struct addr *a);          /* -1 for unix */

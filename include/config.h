@@ -9,46 +9,17 @@
 #include "addr.h"
 #include "cidr.h"
 #include "log.h"
+#include "pp_build.h"
+#include "tls.h"
 
 #define CONFIG_MAX_BINDS 16
 #define CONFIG_MAX_BACKENDS 16
-#define CONFIG_MAX_CERTS 16     /* tls_cert / tls_key pairs per listener */
-#define CONFIG_MAX_ALPN 8       /* protocols in tls_alpn */
 #define CONFIG_MAX_PROXY_FROM 64 /* prefixes in accept_proxy_from */
 /* Longest line accepted, not counting the line ending; longer lines are
  * errors, never truncated. */
 #define CONFIG_LINE_MAX 4096
 
 enum mptcp_mode { MPTCP_MODE_OFF, MPTCP_MODE_ON, MPTCP_MODE_REQUIRED };
-enum pp_mode { PP_MODE_OFF, PP_MODE_V1, PP_MODE_V2 };
-
-/* proxy_protocol_tlvs: which TLVs a v2 header carries. */
-enum pp_tlv_bit {
-	PP_TLV_MPTCP = 1 << 0,          /* 0xE0: "mptcp" or "tcp" */
-	PP_TLV_ALPN = 1 << 1,           /* PP2_TYPE_ALPN (TLS listeners) */
-	PP_TLV_AUTHORITY = 1 << 2,      /* PP2_TYPE_AUTHORITY: the SNI */
-	PP_TLV_SSL = 1 << 3,            /* PP2_TYPE_SSL and its sub-TLVs */
-	PP_TLV_UPSTREAM = 1 << 4,       /* accept_proxy: the balancer's own */
-};
-
-enum tls_version { TLS_VERSION_1_2, TLS_VERSION_1_3 };
-enum tls_verify { TLS_VERIFY_OFF, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRED };
-
-/* TLS termination (the tls_* keys); a listener terminates TLS when it has
- * at least one certificate.  Paths are absolute. */
-struct tls_cfg {
-	char *certs[CONFIG_MAX_CERTS];  /* PEM: certificate, then its chain */
-	char *keys[CONFIG_MAX_CERTS];   /* PEM private key of certs[i] */
-	size_t ncerts, nkeys;           /* certs[0] is the default */
-	enum tls_version min_version;
-	char *ciphers;                  /* TLS 1.2 list; NULL: OpenSSL's */
-	char *ciphersuites;             /* TLS 1.3 list; NULL: OpenSSL's */
-	uint8_t *alpn;                  /* ALPN wire format; NULL: no ALPN */
-	size_t alpn_len;
-	enum tls_verify verify;
-	char *client_ca;                /* PEM bundle; NULL when unset */
-	uint64_t handshake_timeout_ms;
-};
 
 struct tls_ctx;
 
@@ -125,6 +96,15 @@ int config_load_string(const char *text, const char *name,
 
 void config_free(struct config *cfg);           /* NULL is a no-op */
 void config_errors_free(struct config_errors *errs);
+
+/* Log, for every listener of cfg (at start and after each reload), what
+ * its TLS context serves, and warn when its PROXY v2 header can grow past
+ * PP_NGINX_OLD_MAX. */
+void config_announce(const struct config *cfg);
+
+/* The longest PROXY v2 header listener l can send (pp_build_max_len with
+ * its TLV set and TLS settings). */
+size_t config_pp_header_max(const struct listener_cfg *l);
 
 const char *config_mptcp_mode_name(enum mptcp_mode m);  /* "on", ... */
 const char *config_pp_mode_name(enum pp_mode m);        /* "v1", ... */

@@ -1,20 +1,39 @@
 /* Listening sockets: IPPROTO_MPTCP with the configured fallback policy,
- * SO_REUSEPORT copies per worker, accept, pause and resume. */
+ * SO_REUSEPORT copies per worker, accept, pause and resume; each accepted
+ * socket is handed to a connection (conn.h) that the listener owns. */
 #ifndef FRONTD_LISTENER_H
 #define FRONTD_LISTENER_H
 
 #include <stdint.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
 #include "addr.h"
 #include "config.h"
+#include "conn.h"
 
 struct event;
 struct event_base;
+struct listener;
 struct listener_set;
 struct listener_stats;
-struct pa_conn;
-struct session;
-struct tls_session;
 struct worker;
+
+/* What a listener needs from whoever runs it (the worker), so that it
+ * never calls up: the connection limits and what to do when accepting
+ * fails.  Each gets the listener concerned. */
+struct listener_hooks {
+	/* Reserve a connection slot before accepting; 0 when a limit is
+	 * reached (the owner pauses accepting until one frees up). */
+	int (*reserve)(struct listener *l);
+	/* Give a slot back: accept found nothing, or a connection ended. */
+	void (*release)(struct listener *l);
+	/* A connection of l ended (its slot already released). */
+	void (*conn_ended)(struct listener *l);
+	/* Accepting failed for lack of descriptors or memory (err): pause
+	 * rather than spin on a readable listening socket. */
+	void (*accept_failed)(struct listener *l, int err);
+};
 
 /* One bound socket. */
 struct lsock {
@@ -32,46 +51,42 @@ struct lsock {
 /* One worker's copy of a [listener:NAME] section: its sockets and the
  * connections this worker accepted on them. */
 struct listener {
+	/* Set by the owner after listener_open; opaque here. */
+	const struct listener_hooks *hooks;
 	struct worker *w;
 	struct listener_set *set;       /* generation it belongs to */
+	_Atomic uint64_t *accepted;     /* the owner's count of accepts */
 	const struct listener_cfg *cfg;
 	struct listener_stats *stats;   /* counters shared by all workers */
 	struct lsock *socks;
 	size_t nsocks;
+	int primary;            /* worker 0's copy: speaks for all in logs */
 	int accepting;          /* accept events armed */
-	/* Open sessions, least recently active first: the idle sweep only
-	 * looks at the head. */
-	struct session *lru_head, *lru_tail;
-	/* The same for sessions that terminate TLS (session_tls.c). */
-	struct tls_session *tls_head, *tls_tail;
-	/* Connections still waiting for their PROXY header (accept_proxy),
-	 * oldest first (proxy_accept.c). */
-	struct pa_conn *pa_head, *pa_tail;
+	struct conn_owner conns;        /* its open connections */
 };
 
-/* Whether any session, plain or TLS, is still open on l. */
-static inline int listener_has_sessions(const struct listener *l)
+/* Whether any connection is still open on l. */
+static inline int listener_has_conns(const struct listener *l)
 {
-	return l->lru_head != NULL || l->tls_head != NULL ||
-	       l->pa_head != NULL;
+	return !conn_owner_empty(&l->conns);
 }
 
-/* Create and bind every socket of `cfg` for worker w, or take over the
- * matching socket (same configured address, v6only and mptcp mode) of the
- * worker's previous set `old` (may be NULL), which keeps the port open
- * across a reload.  `first` is worker 0's copy (NULL for worker 0): other
+/* Create and bind every socket of `cfg`, or take over the matching socket
+ * (same configured address, v6only and mptcp mode) of the worker's
+ * previous listeners old[0..nold), which keeps the port open across a
+ * reload.  `first` is worker 0's copy (NULL for worker 0): other
  * workers bind the very addresses it got, so port 0 resolves once.  A bind
  * with a socket from socket activation (sockact_take) is not bound at all:
  * worker 0 takes that socket, the others duplicate its descriptor.
  * Returns 0, or -1 after logging (closing what it opened, giving back
  * what it took over). */
-int listener_open(struct listener *l, struct worker *w,
-                  struct listener_set *set, const struct listener_cfg *cfg,
-                  struct listener_stats *stats,
-                  const struct listener *first, struct listener_set *old);
+int listener_open(struct listener *l, const struct listener_cfg *cfg,
+                  struct listener_stats *stats, const struct listener *first,
+                  struct listener *old, size_t nold);
 
-/* Create the accept events on w's base (not armed yet). */
-int listener_attach(struct listener *l);
+/* Create the accept events on base, the loop l's connections run on (not
+ * armed yet). */
+int listener_attach(struct listener *l, struct event_base *base);
 
 /* Arm or disarm accepting on all sockets of l. */
 void listener_set_accepting(struct listener *l, int on);

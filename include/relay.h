@@ -1,17 +1,24 @@
-/* One direction of a relay: bytes read from one descriptor and written to
- * another.  Two data paths share this interface:
- *   splice  socket -> pipe -> socket in the kernel (relay_splice.c); the
- *           pipe is taken from a pool when data first flows and returned
- *           when the direction drains
- *   copy    read/write through one bounded buffer (relay.c), used where
- *           splice is refused (EINVAL) or turned off
+/* One direction of a relay: bytes read from one connection end (an
+ * xport: a raw socket or TLS) and written to another.  Two data paths
+ * share this interface:
+ *   splice  socket -> pipe -> socket in the kernel (relay_splice.c), for
+ *           two raw sockets; the pipe is taken from a pool when data first
+ *           flows and returned when the direction drains
+ *   copy    xport_recv / xport_send through one bounded buffer (relay.c):
+ *           wherever an end is not a raw socket (TLS), where splice is
+ *           refused (EINVAL) or turned off
  * Either way at most one pipe or one buffer of data is in flight per
- * direction, and an idle direction holds neither. */
+ * direction, and an idle direction holds neither.  The rules are the same
+ * on both paths: a source is read only while nothing it sent is still
+ * waiting (backpressure); its EOF is passed on (half-close) once all of
+ * it is written. */
 #ifndef FRONTD_RELAY_H
 #define FRONTD_RELAY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "xport.h"
 
 #define RELAY_BUF_SIZE (64 * 1024)
 
@@ -32,6 +39,10 @@ struct relay_dir {
 	uint8_t copy;           /* use the read/write path */
 	uint8_t fin_by_close;   /* the caller closes `to` right after EOF:
 	                           close() sends the FIN, skip shutdown() */
+	uint8_t more;           /* the last pump stopped (for fairness) with
+	                           bytes buffered inside the source's
+	                           transport: pump again without waiting for
+	                           its socket */
 };
 
 enum relay_result {
@@ -52,7 +63,8 @@ void relay_init(struct relay_dir *d);
 
 /* Move data from `from` to `to` until one would block, the source hits
  * EOF or an error occurs.  Passes EOF on once everything is written. */
-enum relay_result relay_pump(struct relay_dir *d, int from, int to, int *err);
+enum relay_result relay_pump(struct relay_dir *d, struct xport *from,
+                             struct xport *to, int *err);
 
 /* Queue bytes to be written ahead of anything read later (the PROXY
  * header).  Not counted in d->bytes.  Returns 0 or -1 (ENOMEM/ENOSPC). */
@@ -80,9 +92,11 @@ static inline int relay_wants_read(const struct relay_dir *d)
 	return !d->eof && !relay_pending(d);
 }
 
+/* Bytes to write, or the source's end still to pass on (a transport's
+ * goodbye may have to wait for its socket). */
 static inline int relay_wants_write(const struct relay_dir *d)
 {
-	return relay_pending(d);
+	return relay_pending(d) || (d->eof && !d->shut);
 }
 
 static inline int relay_done(const struct relay_dir *d)
@@ -91,12 +105,12 @@ static inline int relay_done(const struct relay_dir *d)
 }
 
 /* Internal to the relay files. */
-int relay_flush_buf(struct relay_dir *d, int to, int *err);
-void relay_pass_eof(struct relay_dir *d, int to);
-enum relay_result relay_pump_copy(struct relay_dir *d, int from, int to,
-                                  int *err);
-enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
-                                    int *err);
+int relay_flush_buf(struct relay_dir *d, struct xport *to, int *err);
+int relay_pass_eof(struct relay_dir *d, struct xport *to, int *err);
+enum relay_result relay_pump_copy(struct relay_dir *d, struct xport *from,
+                                  struct xport *to, int *err);
+enum relay_result relay_pump_splice(struct relay_dir *d, struct xport *from,
+                                    struct xport *to, int *err);
 void relay_pipe_put(struct relay_dir *d);
 
 #endif

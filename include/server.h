@@ -1,75 +1,27 @@
-/* The running daemon: worker threads, each with its own event base and its
- * own SO_REUSEPORT copy of every listening socket, so no lock is taken per
- * connection; connection limits are shared counters reserved before each
- * accept.  The main thread runs worker 0, the signals and reloads.
- *
- * A loaded configuration is a generation (struct gen).  Each worker holds
- * one listener set per generation it still serves: the current one, which
- * accepts, and retired ones, which only keep their established sessions
- * until they end.  A reload builds a new set per worker (keeping the
- * listening sockets whose address and MPTCP mode did not change) and hands
- * it over through worker_send(); the worker swaps it in on its own thread. */
+/* The running daemon: its workers (worker.h), the current generation of
+ * the configuration and the reloads that replace it (gen.h), signals and
+ * the stats listener.  The main thread runs worker 0, the signals and
+ * reloads. */
 #ifndef FRONTD_SERVER_H
 #define FRONTD_SERVER_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include "config.h"
+#include "gen.h"
 #include "stats.h"
+#include "worker.h"
 
 struct event;
-struct event_base;
-struct listener;
-struct server;
 struct stats_http;
 
-struct gen {
-	struct config *cfg;             /* owned */
-	unsigned id;                    /* 1, 2, ...: for the logs */
-	_Atomic unsigned refs;          /* listener sets using it */
-	struct listener_stats **stats;  /* per cfg listener, from the registry */
-};
-
-struct listener_set {
-	struct gen *gen;
-	struct listener *listeners;     /* gen->cfg->nlisteners of them */
-	struct listener_set *next;      /* worker's retired list */
-};
-
-struct worker {
-	struct server *srv;
-	unsigned id;
-	pthread_t thread;
-	struct event_base *base;
-	struct listener_set *cur;       /* accepting */
-	struct listener_set *retired;   /* draining sessions of older gens */
-	_Atomic(struct listener_set *) pending; /* from a reload, not yet in */
-	uint64_t active;                /* sessions owned by this worker */
-	_Atomic uint64_t accepted;      /* for /metrics: every thread serves */
-	int stopping;                   /* told to stop: draining */
-	int backoff;                    /* accepting paused after EMFILE & co */
-	int walking;                    /* in each_listener: sets must not be
-	                                   freed under it; reap afterwards */
-	_Atomic int limit_paused;       /* paused at a connection limit */
-	int ctl[2];                     /* control pipe: other threads -> us */
-	struct event *ctl_ev, *sweep, *shutdown_timer, *backoff_timer;
-	uint64_t sweep_ms;
-};
-
 struct server {
+	struct pool pool;               /* the workers and their limits */
 	struct gen *gen;                /* current generation (main thread) */
 	struct listener_set **latest;   /* per worker: newest set handed over */
-	struct worker *workers;
-	unsigned nworkers;
-	_Atomic uint64_t active;        /* open client connections, all workers */
-	_Atomic uint64_t max_connections;
-	_Atomic unsigned swapped;       /* workers running the newest gen */
-	_Atomic int mptcp_refusal_warned;
 	struct listener_stats *stats_head;      /* registry, by listener name */
 	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
 	_Atomic uint64_t **worker_accepted;     /* &workers[i].accepted */
-	pthread_t main_thread;          /* runs worker 0, signals, reloads */
 	const char *config_path;        /* for reloads */
 	int log_level_override;         /* -l, or -1 */
 	int stopping;
@@ -89,18 +41,8 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg);
 
 void server_free(struct server *srv);   /* NULL is a no-op */
 
-/* Reserve a connection slot on l (global and per-listener limits) before
- * accepting.  Returns 1 when reserved; 0 when a limit is reached, in which
- * case the worker pauses until a slot frees up. */
-int server_reserve(struct worker *w, struct listener *l);
-
-/* Give back a slot (accept found nothing, or a session ended) and wake
- * workers paused at a limit. */
-void server_release(struct worker *w, struct listener *l);
-
-/* Generations: build one (stats looked up by listener name) / drop a ref. */
+/* A generation for cfg (stats looked up by listener name). */
 struct gen *server_gen_new(struct server *srv, struct config *cfg);
-void server_gen_unref(struct gen *g);
 
 /* Build worker w's listener set for generation g, reusing matching sockets
  * of `old` (NULL at start).  Returns NULL after logging. */
@@ -112,8 +54,5 @@ int server_stats_start(struct server *srv);
 
 /* Reload the configuration file (SIGHUP).  Returns 0 when applied. */
 int server_reload(struct server *srv);
-
-/* Monotonic milliseconds (coarse clock: cheap enough per event). */
-uint64_t server_now_ms(void);
 
 #endif

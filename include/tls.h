@@ -15,15 +15,29 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
-#include "config.h"
-#include "proxy_proto.h"
+#include "pp_build.h"
 
-/* The longest client certificate CN passed on (ub-common-name, X.520);
- * a longer one is left out of the PROXY header. */
-#define TLS_CN_MAX 64
+#define TLS_MAX_CERTS 16        /* tls_cert / tls_key pairs per listener */
+#define TLS_MAX_ALPN 8          /* protocols in tls_alpn */
 
-/* Longest SNI host name OpenSSL accepts (RFC 6066 host_name). */
-#define TLS_SNI_MAX 255
+enum tls_version { TLS_VERSION_1_2, TLS_VERSION_1_3 };
+enum tls_verify { TLS_VERIFY_OFF, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRED };
+
+/* TLS termination (the tls_* keys of a listener); a listener terminates
+ * TLS when it has at least one certificate.  Paths are absolute. */
+struct tls_cfg {
+	char *certs[TLS_MAX_CERTS];     /* PEM: certificate, then its chain */
+	char *keys[TLS_MAX_CERTS];      /* PEM private key of certs[i] */
+	size_t ncerts, nkeys;           /* certs[0] is the default */
+	enum tls_version min_version;
+	char *ciphers;                  /* TLS 1.2 list; NULL: OpenSSL's */
+	char *ciphersuites;             /* TLS 1.3 list; NULL: OpenSSL's */
+	uint8_t *alpn;                  /* ALPN wire format; NULL: no ALPN */
+	size_t alpn_len;
+	enum tls_verify verify;
+	char *client_ca;                /* PEM bundle; NULL when unset */
+	uint64_t handshake_timeout_ms;
+};
 
 /* What a configuration problem is about, so that the caller can name the
  * key (and its line). */
@@ -59,53 +73,13 @@ size_t tls_cert_names(const struct tls_ctx *t, size_t i,
  * first, then one-label wildcards, else 0, the default). */
 size_t tls_cert_for_name(const struct tls_ctx *t, const char *name);
 
-/* Everything a finished handshake tells the backend.  Pointers refer to
- * OpenSSL's or the context's memory, or to `cn` below: valid while the
- * SSL object lives. */
-struct tls_facts {
-	const uint8_t *alpn;    /* negotiated protocol, NULL when none */
-	unsigned alpn_len;
-	const char *sni;        /* NULL when the client sent none */
-	int resumed;
-	struct pp_ssl ssl;
-	char cn[TLS_CN_MAX + 1];
-};
+/* Everything a finished handshake tells the backend, into f.  Pointers
+ * refer to OpenSSL's or the context's memory, or to f->cn: valid while
+ * the SSL object lives. */
+void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct pp_tls_facts *f);
 
-void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct tls_facts *f);
-
-/* A v2 PROXY header from src to dst with the TLVs of cfg's set: ours
- * (tls_pp_tlvs; f NULL on a plain listener), then the balancer's to pass
- * on (fwd[0..fwd_len), as on the wire; proxy_protocol_tlvs = upstream).
- * Returns its length, or -1 when it does not fit in cap. */
-int tls_pp_encode_v2(uint8_t *buf, size_t cap, const struct listener_cfg *cfg,
-                     int is_mptcp, const struct tls_facts *f,
-                     const uint8_t *fwd, size_t fwd_len,
-                     const struct sockaddr *src, const struct sockaddr *dst);
-
-/* Room for the largest header a TLS listener sends: addresses, the MPTCP
- * TLV, ALPN, SNI and the SSL TLV at their longest. */
-#define TLS_PP_HEADER_MAX 1024
-
-/* The TLVs for `set` (enum pp_tlv_bit) into tlvs[] (room for 4), with the
- * SSL TLV's value written to `scratch`.  f is NULL for a plain listener.
- * Returns how many TLVs, or -1 when scratch is too small. */
-int tls_pp_tlvs(unsigned set, int is_mptcp, const struct tls_facts *f,
-                struct pp_tlv *tlvs, uint8_t *scratch, size_t cap);
-
-/* The longest v2 header listener `l` can send with its TLV set: an IPv6
- * address block, and every TLV at the longest its settings allow (the SNI
- * at TLS_SNI_MAX, the CN at TLS_CN_MAX when client certificates are
- * asked for, the longest ALPN protocol and cipher name configured). */
-size_t tls_pp_header_max(const struct listener_cfg *l);
-
-/* nginx before 1.23.2 reads at most this many bytes of PROXY header in
- * its stream and mail modules (NGX_PROXY_PROTOCOL_MAX_HEADER); a longer
- * v2 header fails there.  Its http module has no such limit. */
-#define PP_NGINX_OLD_MAX 107
-
-/* Log, for every listener of cfg (at start and after each reload), what
- * its TLS context serves, and warn when its PROXY v2 header can grow past
- * PP_NGINX_OLD_MAX. */
-void tls_announce(const struct config *cfg);
+/* The longest strings this context's settings allow in a PROXY v2
+ * header (see pp_build_max_len). */
+void tls_ctx_limits(const struct tls_ctx *t, struct pp_tls_limits *lim);
 
 #endif

@@ -380,3 +380,12 @@ int addr_equal(const struct addr *a, const struct addr *b)
 		return 0;
 	}
 }
+
+void addr_sa_store(union addr_sa *to, const struct sockaddr_storage *from,
+                   socklen_t len)
+{
+	struct sockaddr_storage ss = *from;
+
+	addr_unmap_v4(&ss, &len);
+	memcpy(to, &ss, sizeof(*to));
+}

@@ -5,12 +5,15 @@
  * unreadable key or a key that does not match its certificate with the
  * line that names it and OpenSSL's reason. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config_internal.h"
 #include "parse.h"
+#include "log.h"
+#include "pp_build.h"
 #include "tls.h"
 
 static const struct {
@@ -92,11 +95,11 @@ static void set_tlvs(struct parser *p, struct listener_cfg *l,
 static void set_paths(struct parser *p, const char *key, const char *value,
                       char **out, size_t *nout)
 {
-	char *items[CONFIG_MAX_CERTS];
+	char *items[TLS_MAX_CERTS];
 	char *copy;
 	int n, i;
 
-	n = split(p, key, value, &copy, items, CONFIG_MAX_CERTS, "files");
+	n = split(p, key, value, &copy, items, TLS_MAX_CERTS, "files");
 	for (i = 0; i < n; i++) {
 		if (items[i][0] != '/') {
 			KEY_ERR(p, key, "bad value \"%s\": expected an absolute "
@@ -126,13 +129,13 @@ static void set_string(struct parser *p, const char *value, char **out)
 static void set_alpn(struct parser *p, struct tls_cfg *t, const char *key,
                      const char *value)
 {
-	char *items[CONFIG_MAX_ALPN];
+	char *items[TLS_MAX_ALPN];
 	uint8_t *wire;
 	char *copy;
 	size_t len = 0;
 	int n, i, j;
 
-	n = split(p, key, value, &copy, items, CONFIG_MAX_ALPN, "protocols");
+	n = split(p, key, value, &copy, items, TLS_MAX_ALPN, "protocols");
 	for (i = 0; i < n; i++) {
 		size_t il = strlen(items[i]);
 		for (const char *c = items[i]; *c != '\0'; c++) {
@@ -338,7 +341,7 @@ void cfg_tls_validate(struct parser *p, size_t i, const char *label)
 
 	/* The TLV set: by default the MPTCP TLV and, with TLS, the ALPN
 	 * one, which together stay under the 107 bytes nginx before 1.23.2
-	 * reads in its stream and mail modules (see tls_pp_header_max). */
+	 * reads in its stream and mail modules (see config_pp_header_max). */
 	if (kl[L_PROXY_PROTOCOL_TLVS] == 0) {
 		l->pp_tlvs = PP_TLV_MPTCP | (tls ? PP_TLV_ALPN : 0);
 	} else if (l->proxy_protocol != PP_MODE_V2) {
@@ -378,4 +381,63 @@ void cfg_tls_free(struct listener_cfg *l)
 	free(t->client_ca);
 	tls_ctx_free(l->tls_ctx);
 	l->tls_ctx = NULL;
+}
+
+size_t config_pp_header_max(const struct listener_cfg *l)
+{
+	struct pp_tls_limits lim;
+
+	if (l->tls_ctx == NULL)
+		return pp_build_max_len(l->pp_tlvs, NULL);
+	tls_ctx_limits(l->tls_ctx, &lim);
+	return pp_build_max_len(l->pp_tlvs, &lim);
+}
+
+/* What listener l's TLS context serves, on one line. */
+static void announce_tls(const struct listener_cfg *l)
+{
+	const struct tls_ctx *t = l->tls_ctx;
+	size_t nc = tls_cert_count(t), off = 0;
+	char names[512];
+
+	names[0] = '\0';
+	for (size_t c = 0; c < nc; c++) {
+		const char *const *n;
+		size_t nn = tls_cert_names(t, c, &n);
+
+		for (size_t j = 0; j < nn && off < sizeof(names); j++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off,
+			                        "%s%s%s", off ? ", " : "", n[j],
+			                        c == 0 && j == 0 ? " (default)"
+			                                         : "");
+	}
+	log_info("listener %s: TLS with %zu certificate%s for %s; client "
+	         "certificates %s", l->name, nc, nc == 1 ? "" : "s",
+	         off ? names : "(no DNS names: default only)",
+	         l->tls.verify == TLS_VERIFY_OFF ? "not asked for"
+	         : l->tls.verify == TLS_VERIFY_OPTIONAL ? "optional"
+	                                                : "required");
+}
+
+void config_announce(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+		char set[64];
+		size_t n;
+
+		if (l->tls_ctx != NULL)
+			announce_tls(l);
+		if (l->proxy_protocol != PP_MODE_V2)
+			continue;
+		n = config_pp_header_max(l);
+		if (n > PP_NGINX_OLD_MAX)
+			log_warn("listener %s: the PROXY v2 header can reach %zu "
+			         "bytes with proxy_protocol_tlvs = %s; nginx "
+			         "before 1.23.2 refuses headers over %d bytes in "
+			         "its stream and mail modules (http is not "
+			         "limited)", l->name, n,
+			         pp_build_set_text(l->pp_tlvs, set, sizeof(set)),
+			         PP_NGINX_OLD_MAX);
+	}
 }

@@ -101,41 +101,13 @@ void relay_pipe_put(struct relay_dir *d)
 	d->in_pipe = 0;
 }
 
-/* The PROXY header is queued and nothing has been read yet: read what
- * the client already sent (its request, usually) behind the header, so
- * that both leave in one segment and the backend reads them at once --
- * one write instead of a write and two splices, and one read less for
- * the backend.  Returns -1 on a read error (*err set). */
-static int join_first_bytes(struct relay_dir *d, int from, int *err)
-{
-	size_t room = RELAY_BUF_SIZE - d->off - d->len;
-	ssize_t n;
-
-	if (d->len == 0 || d->bytes > 0 || d->eof || room == 0)
-		return 0;
-	n = recv(from, d->buf + d->off + d->len, room, MSG_DONTWAIT);
-	if (n > 0) {
-		d->len += (uint32_t)n;
-		d->bytes += (uint64_t)n;
-	} else if (n == 0) {
-		d->eof = 1;
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		*err = errno;
-		return -1;
-	}
-	return 0;
-}
-
-enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
-                                    int *err)
+enum relay_result relay_pump_splice(struct relay_dir *d, struct xport *src,
+                                    struct xport *dst, int *err)
 {
 	enum relay_result res = RELAY_OK;
 	int drained = 0;        /* last splice-in was small (relay.h) */
-	int f;
-
-	if (join_first_bytes(d, from, err) < 0)
-		return RELAY_SRC_ERROR;
-	f = relay_flush_buf(d, to, err);       /* PROXY header goes first */
+	int from = src->fd, to = dst->fd;
+	int f = relay_flush_buf(d, dst, err);   /* PROXY header goes first */
 
 	if (f < 0)
 		return RELAY_DST_ERROR;
@@ -163,7 +135,7 @@ enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
 			break;
 		if (d->pipe_r < 0 && pipe_get(d) < 0) {
 			/* Out of descriptors for a pipe: copy this round. */
-			return relay_pump_copy(d, from, to, err);
+			return relay_pump_copy(d, src, dst, err);
 		}
 		n = splice(from, NULL, d->pipe_w, NULL, 1 << 30, SPLICE_FLAGS);
 		if (n < 0) {
@@ -175,7 +147,7 @@ enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
 				/* Not spliceable (some socket types / kernels). */
 				relay_pipe_put(d);
 				d->copy = 1;
-				return relay_pump_copy(d, from, to, err);
+				return relay_pump_copy(d, src, dst, err);
 			}
 			*err = errno;
 			res = RELAY_SRC_ERROR;
@@ -191,7 +163,7 @@ enum relay_result relay_pump_splice(struct relay_dir *d, int from, int to,
 	}
 	if (d->in_pipe == 0)
 		relay_pipe_put(d);
-	if (res == RELAY_OK)
-		relay_pass_eof(d, to);
+	if (res == RELAY_OK && relay_pass_eof(d, dst, err) < 0)
+		res = RELAY_DST_ERROR;
 	return res;
 }

@@ -11,17 +11,18 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "conn.h"
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
-#include "proxy_accept.h"
-#include "server.h"
-#include "session.h"
 #include "sockact.h"
-#include "worker.h"
+#include "stats.h"
 
 #define LISTEN_BACKLOG 4096     /* the kernel caps it at net.core.somaxconn */
 #define ACCEPT_BATCH 64         /* accepts per wakeup, for fairness */
+
+/* The kernel refusing MPTCP is said once per process. */
+static _Atomic int mptcp_refusal_warned;
 
 /* A socket for `family` per the listener's MPTCP policy.  Returns the
  * descriptor (setting *is_mptcp) or -1 after logging. */
@@ -29,7 +30,6 @@ static int make_socket(struct listener *l, int family, const char *where,
                        int *is_mptcp)
 {
 	const int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
-	struct server *srv = l->w->srv;
 	int fd, err;
 
 	*is_mptcp = 0;
@@ -52,7 +52,7 @@ static int make_socket(struct listener *l, int family, const char *where,
 			          l->cfg->name, where, strerror(err));
 			return -1;
 		}
-		if (atomic_exchange(&srv->mptcp_refusal_warned, 1) == 0)
+		if (atomic_exchange(&mptcp_refusal_warned, 1) == 0)
 			log_warn("kernel refuses MPTCP sockets (%s): listeners with "
 			         "mptcp = on fall back to plain TCP "
 			         "(is net.mptcp.enabled = 0?)", strerror(err));
@@ -124,7 +124,7 @@ static int open_one(struct listener *l, const struct bind_cfg *b,
 	}
 	ls->fd = fd;
 	ls->owner = l;
-	if (l->w->id != 0)
+	if (!l->primary)
 		return 0;       /* worker 0 speaks for all copies */
 	if (family == AF_INET6 && !b->v6only &&
 	    addr_is_wildcard(&ls->bound))
@@ -194,7 +194,7 @@ static int open_inherited(struct listener *l, size_t i,
  * `ls`.  Only the main thread calls this, before the worker that owns
  * `old` learns of the new set, so `moved` needs no lock. */
 static int take_over(struct lsock *ls, const struct listener_cfg *cfg,
-                     const struct bind_cfg *b, struct listener_set *old,
+                     const struct bind_cfg *b, struct listener *old,
                      size_t nold)
 {
 	/* The same-named listener's socket first: two listeners may bind
@@ -202,7 +202,7 @@ static int take_over(struct lsock *ls, const struct listener_cfg *cfg,
 	 * port whatever their order in the new file. */
 	for (int pass = 0; pass < 2; pass++)
 	for (size_t i = 0; old != NULL && i < nold; i++) {
-		struct listener *ol = &old->listeners[i];
+		struct listener *ol = &old[i];
 		if (ol->cfg->mptcp != cfg->mptcp ||
 		    (pass == 0 && strcmp(ol->cfg->name, cfg->name) != 0))
 			continue;
@@ -224,18 +224,28 @@ static int take_over(struct lsock *ls, const struct listener_cfg *cfg,
 	return 0;
 }
 
-int listener_open(struct listener *l, struct worker *w,
-                  struct listener_set *set, const struct listener_cfg *cfg,
-                  struct listener_stats *stats,
-                  const struct listener *first, struct listener_set *old)
+static void on_conn_closed(struct conn_owner *o, struct conn *c,
+                           enum end_reason why)
 {
-	size_t nold = old ? old->gen->cfg->nlisteners : 0;
+	struct listener *l = (struct listener *)((char *)o -
+	                                         offsetof(struct listener, conns));
 
+	/* The slot reserved before accept. */
+	l->hooks->release(l);
+	l->hooks->conn_ended(l);
+}
+
+int listener_open(struct listener *l, const struct listener_cfg *cfg,
+                  struct listener_stats *stats, const struct listener *first,
+                  struct listener *old, size_t nold)
+{
 	memset(l, 0, sizeof(*l));
-	l->w = w;
-	l->set = set;
 	l->cfg = cfg;
 	l->stats = stats;
+	l->primary = first == NULL;
+	l->conns.cfg = cfg;
+	l->conns.stats = stats;
+	l->conns.closed = on_conn_closed;
 	l->socks = calloc(cfg->nbinds, sizeof(*l->socks));
 	if (l->socks == NULL) {
 		log_error("listener %s: out of memory", cfg->name);
@@ -277,37 +287,46 @@ static int accept_errno_is_transient(int err)
 static void accept_some(struct lsock *ls, int max)
 {
 	struct listener *l = ls->owner;
-	struct worker *w = l->w;
 	int fd = ls->fd;
 
 	for (int i = 0; i < max; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
+		struct conn_accept a;
 		int cfd;
 
 		/* A slot is reserved before accepting so the limits hold
 		 * exactly across workers; excess clients wait in the
 		 * backlog. */
-		if (!server_reserve(w, l))
+		if (!l->hooks->reserve(l))
 			return;
 		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
 		              SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			int err = errno;
-			server_release(w, l);
+			l->hooks->release(l);
 			if (err == EAGAIN || err == EWOULDBLOCK)
 				return;
 			if (accept_errno_is_transient(err))
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listening socket
 			 * stays readable, so polling it would spin. */
-			worker_backoff(w, err);
+			l->hooks->accept_failed(l, err);
 			return;
 		}
-		if (l->cfg->accept_proxy)
-			proxy_accept_start(l, cfd, ls, &peer, plen);
-		else
-			session_start(l, cfd, ls, &peer, plen, NULL);
+		a.fd = cfd;
+		a.peer = &peer;
+		a.peerlen = plen;
+		a.bound = &ls->bound;
+		a.mptcp_listener = ls->is_mptcp;
+		/* The socket and its slot are the connection's now, which
+		 * reports its end through on_conn_closed. */
+		if (conn_start(&l->conns, &a) < 0) {
+			close(cfd);
+			l->hooks->release(l);
+			continue;
+		}
+		stats_add(l->accepted, 1);
 	}
 }
 
@@ -323,10 +342,9 @@ void listener_drain_queue(struct listener *l)
 			accept_some(&l->socks[i], LISTEN_BACKLOG);
 }
 
-int listener_attach(struct listener *l)
+int listener_attach(struct listener *l, struct event_base *base)
 {
-	struct event_base *base = l->w->base;
-
+	l->conns.base = base;
 	for (size_t i = 0; i < l->nsocks; i++) {
 		struct lsock *ls = &l->socks[i];
 		ls->ev = event_new(base, ls->fd, EV_READ | EV_PERSIST, on_accept,

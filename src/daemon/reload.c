@@ -43,7 +43,7 @@ static int defer(struct server *srv)
 	struct timeval tv = { 0, RELOAD_RETRY_MS * 1000 };
 
 	if (srv->reload_retry == NULL)
-		srv->reload_retry = evtimer_new(srv->workers[0].base,
+		srv->reload_retry = evtimer_new(srv->pool.workers[0].base,
 		                                on_reload_retry, srv);
 	if (srv->reload_retry == NULL)
 		return -1;
@@ -78,12 +78,12 @@ static int apply_globals(struct server *srv, const struct config *old,
 	}
 	if (srv->log_level_override < 0)
 		log_set_level(cfg->log_level);
-	atomic_store(&srv->max_connections, cfg->max_connections);
+	atomic_store(&srv->pool.max_connections, cfg->max_connections);
 	relay_set_splice(cfg->splice);
 	relay_set_pipe_size(cfg->pipe_size);
 	if (cfg->workers != old->workers)
 		log_warn("reload: workers changed: takes effect at the next "
-		         "restart (running %u)", srv->nworkers);
+		         "restart (running %u)", srv->pool.nworkers);
 	if (!same_text(old->pidfile, cfg->pidfile))
 		log_warn("reload: pidfile changed: takes effect at the next "
 		         "restart");
@@ -130,7 +130,7 @@ static int reload(struct server *srv)
 		config_errors_free(&errs);
 		return -1;
 	}
-	sets = calloc(srv->nworkers, sizeof(*sets));
+	sets = calloc(srv->pool.nworkers, sizeof(*sets));
 	g = sets ? server_gen_new(srv, cfg) : NULL;
 	if (g == NULL) {
 		log_error("reload: out of memory: still running generation %u",
@@ -139,8 +139,8 @@ static int reload(struct server *srv)
 		config_free(cfg);
 		return -1;
 	}
-	for (; built < srv->nworkers; built++) {
-		struct worker *w = &srv->workers[built];
+	for (; built < srv->pool.nworkers; built++) {
+		struct worker *w = &srv->pool.workers[built];
 		/* server_set_new binds workers after the first to the
 		 * addresses worker 0's new set got. */
 		struct listener_set *keep0 = srv->latest[0];
@@ -151,7 +151,7 @@ static int reload(struct server *srv)
 		if (sets[built] == NULL)
 			break;
 	}
-	if (built < srv->nworkers || apply_globals(srv, old->cfg, cfg) < 0) {
+	if (built < srv->pool.nworkers || apply_globals(srv, old->cfg, cfg) < 0) {
 		abandon_sets(sets, built);
 		free(sets);
 		log_error("reload failed: still running configuration "
@@ -164,11 +164,11 @@ static int reload(struct server *srv)
 	/* Committed: from here on nothing fails. */
 	srv->gen = g;
 	atomic_fetch_add(&g->refs, 1);          /* the server's reference */
-	atomic_store(&srv->swapped, 0);
-	for (unsigned i = 0; i < srv->nworkers; i++) {
+	atomic_store(&srv->pool.swapped, 0);
+	for (unsigned i = 0; i < srv->pool.nworkers; i++) {
 		srv->latest[i] = sets[i];
-		atomic_store(&srv->workers[i].pending, sets[i]);
-		worker_send(&srv->workers[i], WORKER_MSG_SWAP);
+		atomic_store(&srv->pool.workers[i].pending, sets[i]);
+		worker_send(&srv->pool.workers[i], WORKER_MSG_SWAP);
 	}
 	free(sets);
 	if (stats_changed(old->cfg, cfg) && server_stats_start(srv) < 0)
@@ -176,7 +176,7 @@ static int reload(struct server *srv)
 	log_info("reloaded %s: configuration generation %u, %zu listener%s",
 	         srv->config_path, g->id, cfg->nlisteners,
 	         cfg->nlisteners == 1 ? "" : "s");
-	server_gen_unref(old);                  /* the server's reference */
+	gen_unref(old);                  /* the server's reference */
 	return 0;
 }
 
@@ -184,7 +184,7 @@ int server_reload(struct server *srv)
 {
 	int rc;
 
-	if (atomic_load(&srv->swapped) != srv->nworkers)
+	if (atomic_load(&srv->pool.swapped) != srv->pool.nworkers)
 		return defer(srv);
 	notify_reloading();
 	rc = reload(srv);

@@ -11,16 +11,8 @@
 #include "log.h"
 #include "notify.h"
 #include "server.h"
-#include "tls.h"
+#include "stats_http.h"
 #include "worker.h"
-
-uint64_t server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct gen *server_gen_new(struct server *srv, struct config *cfg)
 {
@@ -45,17 +37,8 @@ struct gen *server_gen_new(struct server *srv, struct config *cfg)
 			return NULL;
 		}
 	}
-	tls_announce(cfg);
+	config_announce(cfg);
 	return g;
-}
-
-void server_gen_unref(struct gen *g)
-{
-	if (atomic_fetch_sub(&g->refs, 1) != 1)
-		return;
-	config_free(g->cfg);
-	free(g->stats);
-	free(g);
 }
 
 static void set_abandon(struct listener_set *set, size_t n)
@@ -71,6 +54,7 @@ struct listener_set *server_set_new(struct server *srv, struct worker *w,
 {
 	const struct config *cfg = g->cfg;
 	struct listener_set *set = calloc(1, sizeof(*set));
+	size_t nold = old ? gen_set_size(old) : 0;
 
 	if (set == NULL || (set->listeners = calloc(cfg->nlisteners,
 	                                            sizeof(*set->listeners))) == NULL) {
@@ -84,12 +68,14 @@ struct listener_set *server_set_new(struct server *srv, struct worker *w,
 		 * so port 0 resolves to one port for all of them. */
 		const struct listener *first =
 			w->id == 0 ? NULL : &srv->latest[0]->listeners[j];
-		if (listener_open(&set->listeners[j], w, set, &cfg->listeners[j],
-		                  g->stats[j], first, old) < 0) {
+		if (listener_open(&set->listeners[j], &cfg->listeners[j],
+		                  g->stats[j], first,
+		                  old ? old->listeners : NULL, nold) < 0) {
 			set_abandon(set, j);
 			return NULL;
 		}
 	}
+	worker_adopt(w, set);
 	atomic_fetch_add(&g->refs, 1);
 	return set;
 }
@@ -104,11 +90,11 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 		return NULL;
 	}
 	srv->log_level_override = -1;
-	atomic_store(&srv->max_connections, cfg->max_connections);
+	atomic_store(&srv->pool.max_connections, cfg->max_connections);
 	srv->gen = server_gen_new(srv, cfg);
-	srv->workers = calloc(nworkers, sizeof(*srv->workers));
+	srv->pool.workers = calloc(nworkers, sizeof(*srv->pool.workers));
 	srv->latest = calloc(nworkers, sizeof(*srv->latest));
-	if (srv->gen == NULL || srv->workers == NULL || srv->latest == NULL) {
+	if (srv->gen == NULL || srv->pool.workers == NULL || srv->latest == NULL) {
 		log_error("out of memory");
 		if (srv->gen == NULL)
 			config_free(cfg);
@@ -118,11 +104,11 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 	/* The server holds the current generation until it is replaced. */
 	atomic_store(&srv->gen->refs, 1);
 	for (unsigned i = 0; i < nworkers; i++) {
-		struct worker *w = &srv->workers[i];
-		w->srv = srv;
+		struct worker *w = &srv->pool.workers[i];
+		w->pool = &srv->pool;
 		w->id = i;
 		w->ctl[0] = w->ctl[1] = -1;
-		srv->nworkers++;
+		srv->pool.nworkers++;
 		w->cur = server_set_new(srv, w, srv->gen, NULL);
 		if (w->cur == NULL) {
 			server_free(srv);
@@ -130,52 +116,8 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 		}
 		srv->latest[i] = w->cur;
 	}
-	atomic_store(&srv->swapped, srv->nworkers);    /* all on gen 1 */
+	atomic_store(&srv->pool.swapped, srv->pool.nworkers);    /* all on gen 1 */
 	return srv;
-}
-
-int server_reserve(struct worker *w, struct listener *l)
-{
-	struct server *srv = w->srv;
-	uint64_t lmax = l->cfg->max_connections;
-
-	if (atomic_fetch_add(&srv->active, 1) >=
-	    atomic_load(&srv->max_connections)) {
-		atomic_fetch_sub(&srv->active, 1);
-		goto full;
-	}
-	/* The per-listener count is kept even without a limit: /metrics
-	 * shows it. */
-	if (atomic_fetch_add(&l->stats->active, 1) >= lmax && lmax != 0) {
-		atomic_fetch_sub(&l->stats->active, 1);
-		atomic_fetch_sub(&srv->active, 1);
-		goto full;
-	}
-	return 1;
-full:
-	worker_update_accepting(w);
-	return 0;
-}
-
-void server_release(struct worker *w, struct listener *l)
-{
-	struct server *srv = w->srv;
-	uint64_t lmax = l->cfg->max_connections;
-	int was_full = atomic_fetch_sub(&srv->active, 1) >=
-	               atomic_load(&srv->max_connections);
-
-	if (atomic_fetch_sub(&l->stats->active, 1) >= lmax && lmax != 0)
-		was_full = 1;
-	if (!was_full)
-		return;
-	/* Someone may be waiting for this slot. */
-	for (unsigned i = 0; i < srv->nworkers; i++) {
-		struct worker *x = &srv->workers[i];
-		if (x == w)
-			worker_update_accepting(w);
-		else if (atomic_load(&x->limit_paused))
-			worker_send(x, WORKER_MSG_WAKE);
-	}
 }
 
 static const char *signal_name(int sig)
@@ -192,10 +134,10 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("%s: stopping: listeners closed, draining %llu connections "
 	         "(shutdown_timeout %llu ms; send it again to close them now)",
 	         signal_name((int)sig),
-	         (unsigned long long)atomic_load(&srv->active),
+	         (unsigned long long)atomic_load(&srv->pool.active),
 	         (unsigned long long)srv->gen->cfg->shutdown_timeout_ms);
-	for (unsigned i = 0; i < srv->nworkers; i++)
-		worker_send(&srv->workers[i], WORKER_MSG_STOP);
+	for (unsigned i = 0; i < srv->pool.nworkers; i++)
+		worker_send(&srv->pool.workers[i], WORKER_MSG_STOP);
 }
 
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
@@ -254,16 +196,16 @@ int server_stats_start(struct server *srv)
 	if (!cfg->stats_enabled)
 		return 0;
 	if (srv->worker_accepted == NULL) {
-		srv->worker_accepted = calloc(srv->nworkers,
+		srv->worker_accepted = calloc(srv->pool.nworkers,
 		                              sizeof(*srv->worker_accepted));
 		if (srv->worker_accepted == NULL)
 			return -1;
-		for (unsigned i = 0; i < srv->nworkers; i++)
-			srv->worker_accepted[i] = &srv->workers[i].accepted;
+		for (unsigned i = 0; i < srv->pool.nworkers; i++)
+			srv->worker_accepted[i] = &srv->pool.workers[i].accepted;
 	}
-	srv->stats_http = stats_http_start(srv->workers[0].base, &cfg->stats,
+	srv->stats_http = stats_http_start(srv->pool.workers[0].base, &cfg->stats,
 	                                   &srv->stats_head,
-	                                   srv->worker_accepted, srv->nworkers);
+	                                   srv->worker_accepted, srv->pool.nworkers);
 	return srv->stats_http != NULL ? 0 : -1;
 }
 
@@ -273,11 +215,11 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	unsigned started = 1;
 	int rc = 0;
 
-	srv->main_thread = pthread_self();
-	for (unsigned i = 0; i < srv->nworkers; i++)
-		if (worker_init(&srv->workers[i]) < 0)
+	srv->pool.main_thread = pthread_self();
+	for (unsigned i = 0; i < srv->pool.nworkers; i++)
+		if (worker_init(&srv->pool.workers[i]) < 0)
 			return -1;
-	if (add_signals(srv, srv->workers[0].base) < 0 ||
+	if (add_signals(srv, srv->pool.workers[0].base) < 0 ||
 	    server_stats_start(srv) < 0)
 		return -1;
 
@@ -288,8 +230,8 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	for (; started < srv->nworkers; started++) {
-		struct worker *w = &srv->workers[started];
+	for (; started < srv->pool.nworkers; started++) {
+		struct worker *w = &srv->pool.workers[started];
 		int err = pthread_create(&w->thread, NULL, worker_thread, w);
 		if (err != 0) {
 			log_error("worker %u: cannot start a thread: %s", w->id,
@@ -300,19 +242,19 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc == 0) {
-		if (srv->nworkers > 1)
-			log_info("%u workers", srv->nworkers);
+		if (srv->pool.nworkers > 1)
+			log_info("%u workers", srv->pool.nworkers);
 		if (ready)
 			ready(arg);
 		/* A loopbreak before the loop runs would be forgotten: only
 		 * run worker 0 when everything started. */
-		if (worker_loop(&srv->workers[0]) < 0)
+		if (worker_loop(&srv->pool.workers[0]) < 0)
 			rc = -1;
 	}
 	for (unsigned i = 1; i < started; i++) {
 		if (rc != 0)
-			worker_send(&srv->workers[i], WORKER_MSG_STOP);
-		pthread_join(srv->workers[i].thread, NULL);
+			worker_send(&srv->pool.workers[i], WORKER_MSG_STOP);
+		pthread_join(srv->pool.workers[i].thread, NULL);
 	}
 	return rc;
 }
@@ -332,11 +274,11 @@ void server_free(struct server *srv)
 		event_free(srv->sig_usr1);
 	if (srv->reload_retry)
 		event_free(srv->reload_retry);
-	for (unsigned i = 0; i < srv->nworkers; i++)
-		worker_free(&srv->workers[i]);
+	for (unsigned i = 0; i < srv->pool.nworkers; i++)
+		worker_free(&srv->pool.workers[i]);
 	if (srv->gen != NULL)
-		server_gen_unref(srv->gen);
-	free(srv->workers);
+		gen_unref(srv->gen);
+	free(srv->pool.workers);
 	free(srv->latest);
 	free(srv->worker_accepted);
 	stats_free_all(srv->stats_head);

@@ -1,7 +1,8 @@
 /* One worker thread's event loop: its listener sets (the current one
- * accepts; retired ones only drain), idle sweep, back-off after descriptor
- * exhaustion, control messages from other threads, and its share of the
- * drain on shutdown. */
+ * accepts; retired ones only drain), the connection limits it shares with
+ * the other workers, idle sweep, back-off after descriptor exhaustion,
+ * control messages from other threads, and its share of the drain on
+ * shutdown.  Its listeners report to it through listener_hooks. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -9,64 +10,47 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "conn.h"
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
-#include "server.h"
-#include "session.h"
 #include "worker.h"
 
 #define BACKOFF_MS 250          /* pause after EMFILE & co */
 
-static struct timeval ms_tv(uint64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000),
-	                      (suseconds_t)((ms % 1000) * 1000) };
-	return tv;
-}
-
-static size_t set_size(const struct listener_set *set)
-{
-	return set->gen->cfg->nlisteners;
-}
-
 static void reap_retired(struct worker *w);
 
-/* Call fn on every listener of every set w still has.  A session that fn
- * ends may be the last of a retired set: the set is freed after the
- * walk, not under it. */
+/* Call fn on every listener of every set w still has.  Retired sets are
+ * freed from their own event (w->reap), never under this walk. */
 static void each_listener(struct worker *w, void (*fn)(struct listener *, void *),
                           void *arg)
 {
-	w->walking = 1;
 	for (struct listener_set *set = w->cur; set != NULL;
 	     set = set == w->cur ? w->retired : set->next)
-		for (size_t i = 0; i < set_size(set); i++)
+		for (size_t i = 0; i < gen_set_size(set); i++)
 			fn(&set->listeners[i], arg);
-	w->walking = 0;
-	reap_retired(w);
 }
 
-static int listener_has_room(const struct server *srv,
+static int listener_has_room(const struct pool *pool,
                              const struct listener *l)
 {
 	uint64_t lmax = l->cfg->max_connections;
 
-	return atomic_load(&srv->active) < atomic_load(&srv->max_connections) &&
+	return atomic_load(&pool->active) < atomic_load(&pool->max_connections) &&
 	       (lmax == 0 || atomic_load(&l->stats->active) < lmax);
 }
 
 void worker_update_accepting(struct worker *w)
 {
-	struct server *srv = w->srv;
 	int paused = 0;
 
 	/* Say "paused" before looking at the counters: a slot released
 	 * after this store wakes us, one released before it is seen. */
 	atomic_store(&w->limit_paused, 1);
-	for (size_t i = 0; i < set_size(w->cur); i++) {
+	for (size_t i = 0; i < gen_set_size(w->cur); i++) {
 		struct listener *l = &w->cur->listeners[i];
-		int room = listener_has_room(srv, l);
+		int room = listener_has_room(w->pool, l);
 		paused |= !room;
 		listener_set_accepting(l, !w->stopping && !w->backoff && room);
 	}
@@ -82,51 +66,39 @@ static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
 	worker_update_accepting(w);
 }
 
-void worker_backoff(struct worker *w, int err)
+static void pause_accepting(struct worker *w, int err)
 {
-	struct timeval tv = ms_tv(BACKOFF_MS);
+	struct timeval tv = clock_tv(BACKOFF_MS);
 
 	if (w->backoff)
 		return;
 	log_warn("accept: %s: pausing new connections for %d ms "
 	         "(%llu open)", strerror(err), BACKOFF_MS,
-	         (unsigned long long)atomic_load(&w->srv->active));
+	         (unsigned long long)atomic_load(&w->pool->active));
 	w->backoff = 1;
 	worker_update_accepting(w);
 	evtimer_add(w->backoff_timer, &tv);
 }
 
-static int set_drained(const struct listener_set *set)
-{
-	for (size_t i = 0; i < set_size(set); i++)
-		if (listener_has_sessions(&set->listeners[i]))
-			return 0;
-	return 1;
-}
-
-static void set_free(struct listener_set *set)
-{
-	for (size_t i = 0; i < set_size(set); i++)
-		listener_close(&set->listeners[i]);
-	free(set->listeners);
-	server_gen_unref(set->gen);
-	free(set);
-}
-
-/* Free retired sets whose last session ended. */
+/* Free retired sets whose last connection ended. */
 static void reap_retired(struct worker *w)
 {
 	struct listener_set **pp = &w->retired;
 
 	while (*pp != NULL) {
 		struct listener_set *set = *pp;
-		if (set_drained(set)) {
+		if (gen_set_drained(set)) {
 			*pp = set->next;
-			set_free(set);
+			gen_set_free(set);
 		} else {
 			pp = &set->next;
 		}
 	}
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	reap_retired(arg);
 }
 
 static void stop_if_drained(struct worker *w)
@@ -135,23 +107,104 @@ static void stop_if_drained(struct worker *w)
 		event_base_loopbreak(w->base);
 }
 
-void worker_session_ended(struct worker *w, struct listener *l)
+/* ---- the limits, shared by all workers ---- */
+
+/* Reserve a connection slot on l (global and per-listener limits) before
+ * accepting: 1 when reserved, 0 when a limit is reached, in which case
+ * the worker pauses until a slot frees up. */
+static int reserve(struct listener *l)
 {
-	if (!w->walking && l->set != w->cur && !listener_has_sessions(l))
-		reap_retired(w);
+	struct worker *w = l->w;
+	struct pool *pool = w->pool;
+	uint64_t lmax = l->cfg->max_connections;
+
+	if (atomic_fetch_add(&pool->active, 1) >=
+	    atomic_load(&pool->max_connections)) {
+		atomic_fetch_sub(&pool->active, 1);
+		goto full;
+	}
+	/* The per-listener count is kept even without a limit: /metrics
+	 * shows it. */
+	if (atomic_fetch_add(&l->stats->active, 1) >= lmax && lmax != 0) {
+		atomic_fetch_sub(&l->stats->active, 1);
+		atomic_fetch_sub(&pool->active, 1);
+		goto full;
+	}
+	w->active++;
+	return 1;
+full:
+	worker_update_accepting(w);
+	return 0;
+}
+
+/* Give back a slot and wake workers paused at a limit. */
+static void release(struct listener *l)
+{
+	struct worker *w = l->w;
+	struct pool *pool = w->pool;
+	uint64_t lmax = l->cfg->max_connections;
+	int was_full = atomic_fetch_sub(&pool->active, 1) >=
+	               atomic_load(&pool->max_connections);
+
+	w->active--;
+	if (atomic_fetch_sub(&l->stats->active, 1) >= lmax && lmax != 0)
+		was_full = 1;
+	if (!was_full)
+		return;
+	/* Someone may be waiting for this slot. */
+	for (unsigned i = 0; i < pool->nworkers; i++) {
+		struct worker *x = &pool->workers[i];
+		if (x == w)
+			worker_update_accepting(w);
+		else if (atomic_load(&x->limit_paused))
+			worker_send(x, WORKER_MSG_WAKE);
+	}
+}
+
+static void conn_ended(struct listener *l)
+{
+	struct worker *w = l->w;
+
+	/* The last connection of a retired set: free it from the loop,
+	 * not under whatever walk ended the connection. */
+	if (l->set != w->cur && !listener_has_conns(l))
+		event_active(w->reap, EV_TIMEOUT, 0);
 	if (atomic_load(&w->limit_paused))
 		worker_update_accepting(w);
 	stop_if_drained(w);
 }
 
-static void close_sessions(struct listener *l, void *arg)
+static void accept_failed(struct listener *l, int err)
 {
-	session_close_all(l, *(enum session_end *)arg);
+	pause_accepting(l->w, err);
 }
 
-static void close_all_sessions(struct worker *w, enum session_end why)
+static const struct listener_hooks hooks = {
+	.reserve = reserve,
+	.release = release,
+	.conn_ended = conn_ended,
+	.accept_failed = accept_failed,
+};
+
+void worker_adopt(struct worker *w, struct listener_set *set)
 {
-	each_listener(w, close_sessions, &why);
+	for (size_t i = 0; i < gen_set_size(set); i++) {
+		struct listener *l = &set->listeners[i];
+		l->hooks = &hooks;
+		l->w = w;
+		l->set = set;
+		l->accepted = &w->accepted;
+	}
+}
+
+static void close_conns(struct listener *l, void *arg)
+{
+	conn_close_all(&l->conns, *(enum end_reason *)arg);
+}
+
+static void close_all_conns(struct worker *w, enum end_reason why)
+{
+	each_listener(w, close_conns, &why);
 }
 
 static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
@@ -161,7 +214,7 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	if (w->active > 0)
 		log_info("shutdown_timeout reached: closing %llu connections",
 		         (unsigned long long)w->active);
-	close_all_sessions(w, SESSION_END_SHUTDOWN);
+	close_all_conns(w, END_SHUTDOWN);
 	event_base_loopbreak(w->base);
 }
 
@@ -185,7 +238,7 @@ static void arm_sweep(struct worker *w)
 	if (p == w->sweep_ms)
 		return;
 	w->sweep_ms = p;
-	tv = ms_tv(p);
+	tv = clock_tv(p);
 	event_add(w->sweep, &tv);
 }
 
@@ -199,11 +252,11 @@ static void swap_in_pending(struct worker *w)
 
 	if (set == NULL)
 		return;
-	for (size_t i = 0; i < set_size(set); i++)
-		if (listener_attach(&set->listeners[i]) < 0)
+	for (size_t i = 0; i < gen_set_size(set); i++)
+		if (listener_attach(&set->listeners[i], w->base) < 0)
 			log_error("worker %u: listener %s: cannot accept on it",
 			          w->id, set->listeners[i].cfg->name);
-	for (size_t i = 0; i < set_size(old); i++) {
+	for (size_t i = 0; i < gen_set_size(old); i++) {
 		listener_drain_queue(&old->listeners[i]);
 		listener_close(&old->listeners[i]);
 	}
@@ -213,7 +266,7 @@ static void swap_in_pending(struct worker *w)
 	reap_retired(w);
 	arm_sweep(w);
 	worker_update_accepting(w);
-	if (atomic_fetch_add(&w->srv->swapped, 1) + 1 == w->srv->nworkers)
+	if (atomic_fetch_add(&w->pool->swapped, 1) + 1 == w->pool->nworkers)
 		log_info("configuration generation %u active on all workers",
 		         set->gen->id);
 }
@@ -224,7 +277,7 @@ static void worker_stop(struct worker *w)
 
 	if (w->stopping) {
 		/* Asked twice: do not wait for the drain any longer. */
-		close_all_sessions(w, SESSION_END_SHUTDOWN);
+		close_all_conns(w, END_SHUTDOWN);
 		event_base_loopbreak(w->base);
 		return;
 	}
@@ -233,9 +286,9 @@ static void worker_stop(struct worker *w)
 	/* Closing (not just pausing) the listening sockets makes new
 	 * connection attempts fail at once instead of waiting in a backlog
 	 * nobody will accept from. */
-	for (size_t i = 0; i < set_size(w->cur); i++)
+	for (size_t i = 0; i < gen_set_size(w->cur); i++)
 		listener_close(&w->cur->listeners[i]);
-	tv = ms_tv(w->cur->gen->cfg->shutdown_timeout_ms);
+	tv = clock_tv(w->cur->gen->cfg->shutdown_timeout_ms);
 	evtimer_add(w->shutdown_timer, &tv);
 	stop_if_drained(w);
 }
@@ -268,7 +321,7 @@ static void on_ctl(evutil_socket_t fd, short what, void *arg)
 
 void worker_send(struct worker *w, char msg)
 {
-	if (w->id == 0 && pthread_equal(pthread_self(), w->srv->main_thread)) {
+	if (w->id == 0 && pthread_equal(pthread_self(), w->pool->main_thread)) {
 		act(w, msg);    /* worker 0 is the main thread */
 		return;
 	}
@@ -280,15 +333,15 @@ void worker_send(struct worker *w, char msg)
 
 static void sweep_listener(struct listener *l, void *arg)
 {
-	session_sweep_idle(l, *(uint64_t *)arg);
+	conn_sweep_idle(&l->conns, *(uint64_t *)arg);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t now = server_now_ms();
+	uint64_t now = clock_now_ms();
 
-	each_listener(w, sweep_listener, &now);  /* reaps retired sets too */
+	each_listener(w, sweep_listener, &now);
 	relay_pool_trim();
 }
 
@@ -313,16 +366,17 @@ int worker_init(struct worker *w)
 		log_error("worker %u: pipe: %s", w->id, strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < set_size(w->cur); i++)
-		if (listener_attach(&w->cur->listeners[i]) < 0)
+	for (size_t i = 0; i < gen_set_size(w->cur); i++)
+		if (listener_attach(&w->cur->listeners[i], w->base) < 0)
 			return -1;
 	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST, on_ctl,
 	                      w);
 	w->shutdown_timer = evtimer_new(w->base, on_shutdown_timeout, w);
 	w->backoff_timer = evtimer_new(w->base, on_backoff_end, w);
 	w->sweep = event_new(w->base, -1, EV_PERSIST, on_sweep, w);
+	w->reap = evtimer_new(w->base, on_reap, w);
 	if (!w->ctl_ev || !w->shutdown_timer || !w->backoff_timer ||
-	    !w->sweep) {
+	    !w->sweep || !w->reap) {
 		log_error("worker %u: cannot create events", w->id);
 		return -1;
 	}
@@ -340,7 +394,7 @@ int worker_loop(struct worker *w)
 		log_error("worker %u: event loop failed", w->id);
 	/* Whatever is left (a loop that failed) is closed here, in the
 	 * thread that owns it. */
-	close_all_sessions(w, SESSION_END_SHUTDOWN);
+	close_all_conns(w, END_SHUTDOWN);
 	relay_pool_drain();
 	return rc < 0 ? -1 : 0;
 }
@@ -350,14 +404,14 @@ void worker_free(struct worker *w)
 	struct listener_set *pending = atomic_exchange(&w->pending, NULL);
 
 	if (pending != NULL)
-		set_free(pending);
+		gen_set_free(pending);
 	while (w->retired != NULL) {
 		struct listener_set *next = w->retired->next;
-		set_free(w->retired);
+		gen_set_free(w->retired);
 		w->retired = next;
 	}
 	if (w->cur != NULL) {
-		set_free(w->cur);
+		gen_set_free(w->cur);
 		w->cur = NULL;
 	}
 	if (w->ctl_ev)
@@ -368,6 +422,8 @@ void worker_free(struct worker *w)
 		event_free(w->backoff_timer);
 	if (w->sweep)
 		event_free(w->sweep);
+	if (w->reap)
+		event_free(w->reap);
 	if (w->ctl[0] >= 0)
 		close(w->ctl[0]);
 	if (w->ctl[1] >= 0)

@@ -12,7 +12,6 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
-#include "proxy_decode.h"
 #include "tls.h"
 
 #define MSG_MAX 512
@@ -330,10 +329,10 @@ static int name_matches(const char *pattern, const char *name)
 
 size_t tls_cert_for_name(const struct tls_ctx *t, const char *name)
 {
-	char lower[TLS_SNI_MAX + 1];
+	char lower[PP_SNI_MAX + 1];
 	size_t len = strlen(name), i, j;
 
-	if (len == 0 || len > TLS_SNI_MAX)
+	if (len == 0 || len > PP_SNI_MAX)
 		return 0;
 	for (i = 0; i <= len; i++)
 		lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z')
@@ -637,14 +636,14 @@ static void client_cn(X509 *peer, char *out)
 		return;
 	n = ASN1_STRING_to_UTF8(&utf8,
 	                        X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)));
-	if (n > 0 && n <= TLS_CN_MAX && memchr(utf8, '\0', (size_t)n) == NULL) {
+	if (n > 0 && n <= PP_CN_MAX && memchr(utf8, '\0', (size_t)n) == NULL) {
 		memcpy(out, utf8, (size_t)n);
 		out[n] = '\0';
 	}
 	OPENSSL_free(utf8);
 }
 
-void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct tls_facts *f)
+void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct pp_tls_facts *f)
 {
 	const unsigned char *alpn = NULL;
 	unsigned alpn_len = 0;
@@ -658,7 +657,7 @@ void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct tls_facts *f)
 		f->alpn_len = alpn_len;
 	}
 	f->sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	if (f->sni != NULL && (f->sni[0] == '\0' || strlen(f->sni) > TLS_SNI_MAX))
+	if (f->sni != NULL && (f->sni[0] == '\0' || strlen(f->sni) > PP_SNI_MAX))
 		f->sni = NULL;
 	f->resumed = SSL_session_reused(ssl);
 	f->ssl.client = PP2_CLIENT_SSL;
@@ -687,140 +686,11 @@ void tls_facts_get(SSL *ssl, const struct tls_ctx *t, struct tls_facts *f)
 	}
 }
 
-int tls_pp_tlvs(unsigned set, int is_mptcp, const struct tls_facts *f,
-                struct pp_tlv *tlvs, uint8_t *scratch, size_t cap)
+void tls_ctx_limits(const struct tls_ctx *t, struct pp_tls_limits *lim)
 {
-	int n = 0, len;
-
-	if (set & PP_TLV_MPTCP) {
-		tlvs[n].type = PP2_TYPE_FRONTD_MPTCP;
-		tlvs[n].len = is_mptcp ? 5 : 3;
-		tlvs[n].value = (const uint8_t *)(is_mptcp ? "mptcp" : "tcp");
-		n++;
-	}
-	if (f == NULL)
-		return n;
-	if ((set & PP_TLV_ALPN) && f->alpn != NULL) {
-		tlvs[n].type = PP2_TYPE_ALPN;
-		tlvs[n].len = (uint16_t)f->alpn_len;
-		tlvs[n].value = f->alpn;
-		n++;
-	}
-	if ((set & PP_TLV_AUTHORITY) && f->sni != NULL) {
-		tlvs[n].type = PP2_TYPE_AUTHORITY;
-		tlvs[n].len = (uint16_t)strlen(f->sni);
-		tlvs[n].value = (const uint8_t *)f->sni;
-		n++;
-	}
-	if (set & PP_TLV_SSL) {
-		len = pp_encode_ssl(scratch, cap, &f->ssl);
-		if (len < 0)
-			return -1;
-		tlvs[n].type = PP2_TYPE_SSL;
-		tlvs[n].len = (uint16_t)len;
-		tlvs[n].value = scratch;
-		n++;
-	}
-	return n;
-}
-
-int tls_pp_encode_v2(uint8_t *buf, size_t cap, const struct listener_cfg *cfg,
-                     int is_mptcp, const struct tls_facts *f,
-                     const uint8_t *fwd, size_t fwd_len,
-                     const struct sockaddr *src, const struct sockaddr *dst)
-{
-	struct pp_tlv tlvs[4 + PP_DEC_MAX_TLVS];
-	uint8_t ssl_tlv[512];
-	int nt = tls_pp_tlvs(cfg->pp_tlvs, is_mptcp, f, tlvs, ssl_tlv,
-	                     sizeof(ssl_tlv));
-	size_t n;
-
-	if (nt < 0)
-		return -1;
-	n = (size_t)nt;
-	if (pp_tlvs_parse(fwd, fwd_len, tlvs, &n,
-	                  sizeof(tlvs) / sizeof(tlvs[0])) < 0)
-		return -1;
-	return pp_encode_v2(buf, cap, src, dst, tlvs, n);
-}
-
-size_t tls_pp_header_max(const struct listener_cfg *l)
-{
-	const struct tls_ctx *t = l->tls_ctx;
-	const size_t h = PP2_TLV_HEADER_LEN;
-	size_t n = PP2_MAX_LEN_NO_TLV;
-
-	if (l->pp_tlvs & PP_TLV_MPTCP)
-		n += h + strlen("mptcp");
-	if (l->pp_tlvs & PP_TLV_UPSTREAM)
-		n += PP_FWD_TLVS_MAX;
-	if (t == NULL)
-		return n;
-	if ((l->pp_tlvs & PP_TLV_ALPN) && t->alpn_max > 0)
-		n += h + t->alpn_max;
-	if (l->pp_tlvs & PP_TLV_AUTHORITY)
-		n += h + TLS_SNI_MAX;
-	if (l->pp_tlvs & PP_TLV_SSL) {
-		n += h + PP2_SSL_FIXED_LEN;
-		n += h + strlen("TLSv1.3");
-		n += h + t->cipher_max;
-		n += h + t->sig_alg_max;
-		n += h + t->key_alg_max;
-		if (t->verify != TLS_VERIFY_OFF)
-			n += h + TLS_CN_MAX;
-	}
-	return n;
-}
-
-static const char *tlv_set_text(unsigned set, char *buf, size_t len)
-{
-	static const char *const names[] = { "mptcp", "alpn", "authority",
-	                                     "ssl", "upstream" };
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (set & (1u << i))
-			off += (size_t)snprintf(buf + off, len - off, "%s%s",
-			                        off ? ", " : "", names[i]);
-	return off ? buf : "none";
-}
-
-void tls_announce(const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const struct listener_cfg *l = &cfg->listeners[i];
-		const struct tls_ctx *t = l->tls_ctx;
-		char names[512], set[64];
-		size_t off = 0, n;
-
-		if (t != NULL) {
-			names[0] = '\0';
-			for (size_t c = 0; c < t->ncerts; c++)
-				for (size_t j = 0; j < t->certs[c].nnames &&
-				     off < sizeof(names); j++)
-					off += (size_t)snprintf(names + off,
-					        sizeof(names) - off, "%s%s%s",
-					        off ? ", " : "", t->certs[c].names[j],
-					        c == 0 && j == 0 ? " (default)" : "");
-			log_info("listener %s: TLS with %zu certificate%s for %s; "
-			         "client certificates %s", l->name, t->ncerts,
-			         t->ncerts == 1 ? "" : "s",
-			         off ? names : "(no DNS names: default only)",
-			         t->verify == TLS_VERIFY_OFF ? "not asked for"
-			         : t->verify == TLS_VERIFY_OPTIONAL ? "optional"
-			                                            : "required");
-		}
-		if (l->proxy_protocol != PP_MODE_V2)
-			continue;
-		n = tls_pp_header_max(l);
-		if (n > PP_NGINX_OLD_MAX)
-			log_warn("listener %s: the PROXY v2 header can reach %zu "
-			         "bytes with proxy_protocol_tlvs = %s; nginx "
-			         "before 1.23.2 refuses headers over %d bytes in "
-			         "its stream and mail modules (http is not "
-			         "limited)", l->name, n,
-			         tlv_set_text(l->pp_tlvs, set, sizeof(set)),
-			         PP_NGINX_OLD_MAX);
-	}
+	lim->alpn_max = t->alpn_max;
+	lim->cipher_max = t->cipher_max;
+	lim->sig_alg_max = t->sig_alg_max;
+	lim->key_alg_max = t->key_alg_max;
+	lim->client_cn = t->verify != TLS_VERIFY_OFF;
 }

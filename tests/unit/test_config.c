@@ -1731,7 +1731,7 @@ START_TEST(tls_listener_defaults_and_keys)
 	ck_assert_uint_eq(l->tls.handshake_timeout_ms, 10000);
 	/* The default set with TLS: MPTCP and ALPN, within 107 bytes. */
 	ck_assert_uint_eq(l->pp_tlvs, PP_TLV_MPTCP | PP_TLV_ALPN);
-	ck_assert_uint_le(tls_pp_header_max(l), PP_NGINX_OLD_MAX);
+	ck_assert_uint_le(config_pp_header_max(l), PP_NGINX_OLD_MAX);
 	config_free(cfg);
 
 	cfg = load_ok(fmtbuf(TLS_HEAD

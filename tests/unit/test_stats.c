@@ -3,8 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
+#include "end_reason.h"
 #include "stats.h"
+#include "stats_http.h"
 #include "unit.h"
 
 /* Render the registry; the caller frees the text. */
@@ -88,14 +89,14 @@ START_TEST(closed_counts_reasons_and_subflow_histogram)
 	struct listener_stats *w = stats_lookup(&head, "web");
 	char *text;
 
-	stats_closed(w, SESSION_END_CLIENT_CLOSE, 1, 1);
-	stats_closed(w, SESSION_END_CLIENT_CLOSE, 1, 2);
-	stats_closed(w, SESSION_END_BACKEND_RESET, 1, 2);
-	stats_closed(w, SESSION_END_IDLE_TIMEOUT, 1, 6);
-	stats_closed(w, SESSION_END_CLIENT_CLOSE, 1, 9);
+	stats_closed(w, END_CLIENT_CLOSE, 1, 1);
+	stats_closed(w, END_CLIENT_CLOSE, 1, 2);
+	stats_closed(w, END_BACKEND_RESET, 1, 2);
+	stats_closed(w, END_IDLE_TIMEOUT, 1, 6);
+	stats_closed(w, END_CLIENT_CLOSE, 1, 9);
 	/* Plain TCP connections are counted as closed, not in the
 	 * histogram. */
-	stats_closed(w, SESSION_END_CLIENT_CLOSE, 0, 1);
+	stats_closed(w, END_CLIENT_CLOSE, 0, 1);
 	text = render(head);
 	ck_has(text, "mptcp_frontd_connections_closed_total{listener=\"web\",reason=\"client_close\"} 4");
 	ck_has(text, "mptcp_frontd_connections_closed_total{listener=\"web\",reason=\"backend_reset\"} 1");

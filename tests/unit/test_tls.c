@@ -235,7 +235,7 @@ END_TEST
 START_TEST(facts_and_tlvs)
 {
 	struct tls_ctx *t = make_ctx(ALPN_H2_H1, TLS_VERIFY_REQUIRED);
-	struct tls_facts f;
+	struct pp_tls_facts f;
 	struct pp_tlv tlvs[4];
 	uint8_t scratch[512];
 	struct conn k;
@@ -258,7 +258,7 @@ START_TEST(facts_and_tlvs)
 	ck_assert_str_eq(f.ssl.key_alg, "EC256");
 	ck_assert_str_eq(f.ssl.cn, "client one");
 
-	n = tls_pp_tlvs(PP_TLV_MPTCP | PP_TLV_ALPN | PP_TLV_AUTHORITY |
+	n = pp_build_tlvs(PP_TLV_MPTCP | PP_TLV_ALPN | PP_TLV_AUTHORITY |
 	                PP_TLV_SSL, 1, &f, tlvs, scratch, sizeof(scratch));
 	ck_assert_int_eq(n, 4);
 	ck_assert_uint_eq(tlvs[0].type, PP2_TYPE_FRONTD_MPTCP);
@@ -269,15 +269,15 @@ START_TEST(facts_and_tlvs)
 	ck_assert_uint_eq(tlvs[3].type, PP2_TYPE_SSL);
 	ck_assert_uint_eq(tlvs[3].value[0], 0x07);
 	/* Only what the set asks for. */
-	n = tls_pp_tlvs(PP_TLV_AUTHORITY, 0, &f, tlvs, scratch,
+	n = pp_build_tlvs(PP_TLV_AUTHORITY, 0, &f, tlvs, scratch,
 	                sizeof(scratch));
 	ck_assert_int_eq(n, 1);
 	ck_assert_uint_eq(tlvs[0].type, PP2_TYPE_AUTHORITY);
-	n = tls_pp_tlvs(PP_TLV_MPTCP | PP_TLV_SSL, 0, NULL, tlvs, scratch,
+	n = pp_build_tlvs(PP_TLV_MPTCP | PP_TLV_SSL, 0, NULL, tlvs, scratch,
 	                sizeof(scratch));
 	ck_assert_int_eq(n, 1);         /* plain listener: no TLS facts */
 	ck_assert_mem_eq(tlvs[0].value, "tcp", 3);
-	n = tls_pp_tlvs(PP_TLV_SSL, 0, &f, tlvs, scratch, 10);
+	n = pp_build_tlvs(PP_TLV_SSL, 0, &f, tlvs, scratch, 10);
 	ck_assert_int_eq(n, -1);
 	conn_free(&k);
 	tls_ctx_free(t);
@@ -287,7 +287,7 @@ END_TEST
 START_TEST(rsa_certificate_described)
 {
 	struct tls_ctx *t = make_ctx(NULL, TLS_VERIFY_OFF);
-	struct tls_facts f;
+	struct pp_tls_facts f;
 	struct conn k;
 
 	handshake(&k, t, "c.test", NULL, NULL, NULL, TLS1_2_VERSION);
@@ -343,7 +343,7 @@ END_TEST
 START_TEST(client_cert_optional)
 {
 	struct tls_ctx *t = make_ctx(NULL, TLS_VERIFY_OPTIONAL);
-	struct tls_facts f;
+	struct pp_tls_facts f;
 	struct conn k;
 
 	handshake(&k, t, "a.test", NULL, NULL, NULL, 0);
@@ -371,7 +371,7 @@ START_TEST(resumption_by_ticket)
 {
 	struct tls_ctx *t = make_ctx(NULL, TLS_VERIFY_OPTIONAL);
 	struct tls_ctx *t2 = make_ctx(NULL, TLS_VERIFY_OPTIONAL);
-	struct tls_facts f;
+	struct pp_tls_facts f;
 	SSL_SESSION *sess;
 	struct conn k;
 
@@ -411,27 +411,27 @@ START_TEST(header_max)
 	memset(&l, 0, sizeof(l));
 	/* Plain listener: IPv6 block (52) + "mptcp" TLV (8). */
 	l.pp_tlvs = PP_TLV_MPTCP;
-	ck_assert_uint_eq(tls_pp_header_max(&l), 60);
+	ck_assert_uint_eq(config_pp_header_max(&l), 60);
 	l.pp_tlvs = 0;
-	ck_assert_uint_eq(tls_pp_header_max(&l), 52);
+	ck_assert_uint_eq(config_pp_header_max(&l), 52);
 
 	/* The default TLS set with ALPN h2, http/1.1: 60 + 3 + 8 = 71. */
 	l.tls_ctx = make_ctx(ALPN_H2_H1, TLS_VERIFY_OFF);
 	l.pp_tlvs = PP_TLV_MPTCP | PP_TLV_ALPN;
-	ck_assert_uint_eq(tls_pp_header_max(&l), 71);
-	ck_assert_uint_le(tls_pp_header_max(&l), PP_NGINX_OLD_MAX);
+	ck_assert_uint_eq(config_pp_header_max(&l), 71);
+	ck_assert_uint_le(config_pp_header_max(&l), PP_NGINX_OLD_MAX);
 	/* The SNI can be 255 bytes long. */
 	l.pp_tlvs |= PP_TLV_AUTHORITY;
-	ck_assert_uint_eq(tls_pp_header_max(&l), 71 + 3 + 255);
+	ck_assert_uint_eq(config_pp_header_max(&l), 71 + 3 + 255);
 	tls_ctx_free(l.tls_ctx);
 
 	/* No ALPN configured: the ALPN TLV is never sent. */
 	l.tls_ctx = make_ctx(NULL, TLS_VERIFY_OFF);
 	l.pp_tlvs = PP_TLV_MPTCP | PP_TLV_ALPN;
-	ck_assert_uint_eq(tls_pp_header_max(&l), 60);
+	ck_assert_uint_eq(config_pp_header_max(&l), 60);
 	/* SSL: 8 + version 10 + cipher + sig + key, each 3 + longest. */
 	l.pp_tlvs = PP_TLV_SSL;
-	ck_assert_uint_gt(tls_pp_header_max(&l),
+	ck_assert_uint_gt(config_pp_header_max(&l),
 	                  52 + 8 + 10 + 3 + strlen("TLS_AES_256_GCM_SHA384") +
 	                  3 + strlen("ecdsa-with-SHA256") + 3 +
 	                  strlen("RSA2048") - 1);

@@ -1,4 +1,5 @@
-/* Listener counters and the /metrics endpoint. */
+/* The /metrics endpoint: the counters of include/stats.h in Prometheus
+ * text format, served with evhttp. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -11,54 +12,13 @@
 
 #include <stdio.h>
 #include "log.h"
-#include "session.h"
+#include "end_reason.h"
 #include "stats.h"
+#include "stats_http.h"
 
-static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = { 1, 2, 3, 4, 8 };
-
-void stats_closed(struct listener_stats *st, int end_reason, int is_mptcp,
-                  unsigned max_subflows)
-{
-	unsigned b = 0;
-	uint64_t cur;
-
-	if (end_reason >= 0 && end_reason < STATS_END_REASONS)
-		stats_add(&st->closed[end_reason], 1);
-	if (!is_mptcp)
-		return;
-	while (b < STATS_SUBFLOW_BUCKETS - 1 && max_subflows > bucket_le[b])
-		b++;
-	stats_add(&st->subflow_hist[b], 1);
-	stats_add(&st->subflow_sum, max_subflows);
-	cur = atomic_load_explicit(&st->subflow_max, memory_order_relaxed);
-	while (max_subflows > cur &&
-	       !atomic_compare_exchange_weak(&st->subflow_max, &cur,
-	                                     max_subflows))
-		;
-}
-
-struct listener_stats *stats_lookup(struct listener_stats **head,
-                                    const char *name)
-{
-	struct listener_stats **pp = head;
-
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if (strcmp((*pp)->name, name) == 0)
-			return *pp;
-	*pp = calloc(1, sizeof(**pp));
-	if (*pp != NULL)
-		snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
-	return *pp;
-}
-
-void stats_free_all(struct listener_stats *head)
-{
-	while (head != NULL) {
-		struct listener_stats *next = head->next;
-		free(head);
-		head = next;
-	}
-}
+static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
+	STATS_SUBFLOW_BUCKET_LE
+};
 
 static uint64_t rd(_Atomic uint64_t *c)
 {
@@ -145,10 +105,10 @@ int stats_render(struct evbuffer *out, struct listener_stats *head)
 	           "Closed client connections by how they ended.") < 0)
 		return -1;
 	for (st = head; st != NULL; st = st->next)
-		for (int r = 0; r < STATS_END_REASONS; r++)
+		for (int r = 0; r < END_REASON_COUNT; r++)
 			ADD("mptcp_frontd_connections_closed_total{listener="
 			    "\"%s\",reason=\"%s\"} %llu\n",
-			    st->name, session_end_name(r),
+			    st->name, end_reason_name(r),
 			    (unsigned long long)rd(&st->closed[r]));
 	if (family(out, "subflows", "histogram",
 	           "Closed MPTCP connections by the most subflows they had "

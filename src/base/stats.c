@@ -1,0 +1,55 @@
+/* Counters per listener (include/stats.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
+	STATS_SUBFLOW_BUCKET_LE
+};
+
+void stats_closed(struct listener_stats *st, enum end_reason why, int is_mptcp,
+                  unsigned max_subflows)
+{
+	unsigned b = 0;
+	uint64_t cur;
+
+	if ((unsigned)why < END_REASON_COUNT)
+		stats_add(&st->closed[why], 1);
+	if (!is_mptcp)
+		return;
+	while (b < STATS_SUBFLOW_BUCKETS - 1 && max_subflows > bucket_le[b])
+		b++;
+	stats_add(&st->subflow_hist[b], 1);
+	stats_add(&st->subflow_sum, max_subflows);
+	cur = atomic_load_explicit(&st->subflow_max, memory_order_relaxed);
+	while (max_subflows > cur &&
+	       !atomic_compare_exchange_weak(&st->subflow_max, &cur,
+	                                     max_subflows))
+		;
+}
+
+struct listener_stats *stats_lookup(struct listener_stats **head,
+                                    const char *name)
+{
+	struct listener_stats **pp = head;
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			return *pp;
+	*pp = calloc(1, sizeof(**pp));
+	if (*pp != NULL)
+		snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
+	return *pp;
+}
+
+void stats_free_all(struct listener_stats *head)
+{
+	while (head != NULL) {
+		struct listener_stats *next = head->next;
+		free(head);
+		head = next;
+	}
+}
+

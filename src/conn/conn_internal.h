@@ -1,0 +1,94 @@
+/* Shared by the files of the connection module (conn*.c): struct conn
+ * and the steps one file hands to another. */
+#ifndef FRONTD_CONN_INTERNAL_H
+#define FRONTD_CONN_INTERNAL_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "conn.h"
+#include "relay.h"
+#include "xport.h"
+
+/* The whole life of a connection.  What is open is derived from it (see
+ * conn_check): PROXY_WAIT and HANDSHAKE have no backend socket; CONNECTING
+ * does not read the client; RELAYING has both sockets. */
+enum conn_state {
+	CONN_PROXY_WAIT,        /* reading a balancer's PROXY header */
+	CONN_HANDSHAKE,         /* TLS handshake with the client */
+	CONN_CONNECTING,        /* backend connect in flight (failover) */
+	CONN_RELAYING,          /* header queued first, then bytes both ways */
+	CONN_CLOSED,            /* ended: only between conn_end and free */
+};
+
+/* bev armed as a timer only (unix backend retry). */
+#define CONN_MASK_TIMER 0x100
+
+struct conn {
+	struct conn *prev, *next;       /* owner's list */
+	struct conn_owner *owner;
+	struct event cev, bev;          /* client and backend socket events */
+	struct xport cx, bx;            /* client (raw or TLS), backend */
+	short cmask, bmask;             /* what cev / bev are armed for */
+	uint8_t state;                  /* enum conn_state */
+	uint8_t backend_idx;            /* backend in use or being tried */
+	uint8_t is_mptcp;
+	uint8_t subflows;               /* most seen */
+	uint8_t first_eof;              /* 0, or 'c' / 'b': who closed first */
+	uint16_t fwd_len;
+	uint8_t *fwd_tlvs;              /* a balancer's TLVs, until the header */
+	struct relay_dir up;            /* client -> backend */
+	struct relay_dir down;          /* backend -> client */
+	union addr_sa client, local;    /* what the backend is told */
+	uint64_t start_ms, last_ms;
+	uint64_t deadline_ms;           /* of the header, handshake or connect */
+	uint64_t next_probe_ms;         /* next MPTCP subflow sample */
+};
+
+/* The one exit (conn.c): logs, counts, closes (with RST where asked),
+ * tells the owner, frees. */
+void conn_end(struct conn *c, enum end_reason why, int reset_client,
+              int reset_backend);
+
+/* Arm ev for `want` (EV_* flags, CONN_MASK_TIMER, or 0 to disarm) with an
+ * optional timeout; cur is what it is armed for now. */
+void conn_arm(struct conn *c, struct event *ev, int fd, short *cur,
+              short want, event_callback_fn cb, const struct timeval *tv);
+
+/* Derive both sockets' interests from the relay's state. */
+void conn_rearm(struct conn *c);
+
+/* Activity: sample the subflows when due, move to the owner list's tail. */
+void conn_touch(struct conn *c);
+
+static inline short conn_ev_of(uint8_t want)
+{
+	return want == XPORT_WANT_WRITE ? EV_WRITE : EV_READ;
+}
+
+/* The client's address for messages. */
+const char *conn_client_text(const struct conn *c, char *buf, size_t len);
+
+/* Backend side (conn_backend.c): connect to the current backend, or the
+ * next one of the list when it fails; RELAYING once connected. */
+void conn_try_backend(struct conn *c);
+void conn_on_backend(evutil_socket_t fd, short what, void *arg);
+
+/* Relay (conn_relay.c): run the directions the events allow. */
+void conn_relay(struct conn *c, short cwhat, short bwhat);
+
+/* Move one direction; -1 when the connection ended. */
+int conn_pump(struct conn *c, int upward);
+
+/* The access-log line (conn_log.c). */
+void conn_log_access(const struct conn *c, enum end_reason why);
+
+/* Invariants, checked after each step in builds with
+ * FRONTD_CHECK_INVARIANTS (the sanitizer builds). */
+#ifdef FRONTD_CHECK_INVARIANTS
+void conn_check(const struct conn *c);
+#else
+static inline void conn_check(const struct conn *c) { (void)c; }
+#endif
+
+#endif
