@@ -16,8 +16,8 @@
 struct test_cert {
 	EVP_PKEY *key;
 	X509 *cert;
-	char key_path[256];
-	char cert_path[256];
+	char key_path[320];
+	char cert_path[320];
 };
 
 /* An EC P-256 key (RSA with rsa_bits > 0). */
