@@ -58,6 +58,8 @@ struct bind_cfg {
 	int line;               /* line of the bind key */
 };
 
+/* Lines (`line` fields) are positions in reading order: the line number
+ * while no file is included, then counting on through included files. */
 struct listener_cfg {
 	char *name;             /* NAME from [listener:NAME] */
 	int line;               /* line of the section header */
@@ -86,6 +88,8 @@ struct listener_cfg {
 
 struct config {
 	char *path;             /* file name used in messages */
+	char **files;           /* every file read: path, then what it included */
+	size_t nfiles;
 	enum log_level log_level;
 	char *log;              /* "stderr", "syslog" or a path */
 	char *access_log;       /* NULL when off; "stderr" or a path */

@@ -245,11 +245,11 @@ START_TEST(inline_comment_needs_a_blank_before_it)
 {
 	EXPECT_ERRORS(GOOD_LISTENER
 	              "mptcp = on;comment\n"
-	              "proxy_protocol = v2 # not a comment\n",
+	              "proxy_protocol = v2#comment\n",
 	              "t.ini:4: [listener:web] mptcp: bad value \"on;comment\": "
 	              "expected on, off or required",
 	              "t.ini:5: [listener:web] proxy_protocol: bad value "
-	              "\"v2 # not a comment\": expected v1, v2 or off");
+	              "\"v2#comment\": expected v1, v2 or off");
 }
 END_TEST
 
