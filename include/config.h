@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "addr.h"
 #include "cidr.h"
 #include "log.h"
@@ -126,6 +127,11 @@ int config_load(const char *path, struct config **out,
 /* Same from a string; `name` stands for the file name in messages. */
 int config_load_string(const char *text, const char *name,
                        struct config **out, struct config_errors *errs);
+
+/* Write cfg as ini text with every default filled in (-T), text that
+ * config_load() reads back to the same configuration.  Returns 0, or -1
+ * when writing failed. */
+int config_dump(FILE *out, const struct config *cfg);
 
 void config_free(struct config *cfg);           /* NULL is a no-op */
 void config_errors_free(struct config_errors *errs);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "certs.h"
 #include "config.h"
 #include "unit.h"
 
@@ -378,6 +379,123 @@ START_TEST(include_needs_a_file)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* config_dump */
+
+static char *dump(const struct config *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(config_dump(f, cfg), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* Dump, load the dump, dump again: the same text, so the same values. */
+static char *round_trip(const char *text)
+{
+	struct config *cfg = load_ok(text), *again;
+	char *first = dump(cfg), *second;
+
+	again = load_ok(first);
+	second = dump(again);
+	ck_assert_msg(strcmp(first, second) == 0, "first:\n%s\nsecond:\n%s",
+	              first, second);
+	config_free(cfg);
+	config_free(again);
+	free(second);
+	return first;
+}
+
+START_TEST(dump_fills_defaults_and_loads_back)
+{
+	char *text = round_trip(GOOD_LISTENER);
+
+	/* Every default, by name. */
+	ck_assert_ptr_nonnull(strstr(text, "\nlog_level = info\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\naccess_log = off\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nmax_connections = 65536\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nshutdown_timeout = 30s\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nworkers = auto\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\npipe_size = 262144\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nstats = off\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nmptcp = on\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nproxy_protocol = v2\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nproxy_protocol_tlvs = mptcp\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nconnect_timeout = 5s\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nidle_timeout = 10m\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\naccept_proxy = off\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(dump_round_trip_every_key)
+{
+	struct test_cert ca, a;
+	const char *d = test_cert_dir();
+	char conf[4096], *text;
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(test_cert_make(&ca, d, "ca", "CA", NULL, NULL, 0), 0);
+	ck_assert_int_eq(test_cert_make(&a, d, "a", "a.test", "DNS:a.test",
+	                                &ca, 0), 0);
+	snprintf(conf, sizeof(conf),
+	         "[global]\n"
+	         "log_level = debug\n"
+	         "log = /var/log/x$${y}.log\n"
+	         "access_log = stderr\n"
+	         "pidfile = /run/f.pid\n"
+	         "max_connections = 1000\n"
+	         "shutdown_timeout = 1500ms\n"
+	         "workers = 3\n"
+	         "splice = off\n"
+	         "stats = [::1]:9090\n"
+	         "user = root\n"
+	         "group = root\n"
+	         "[listener:tls]\n"
+	         "bind = 127.0.0.1:8443, [::]:8443\n"
+	         "v6only = on\n"
+	         "mptcp = required\n"
+	         "backend = 127.0.0.1:8080, unix:/run/nginx.sock, [::1]:80\n"
+	         "proxy_protocol_tlvs = mptcp, alpn, authority, ssl, upstream\n"
+	         "connect_timeout = 2m\n"
+	         "idle_timeout = 1h\n"
+	         "max_connections = 7\n"
+	         "accept_proxy = on\n"
+	         "accept_proxy_from = 10.0.0.0/8, 2001:db8::1\n"
+	         "accept_proxy_timeout = 750ms\n"
+	         "tls_cert = %s\n"
+	         "tls_key = %s\n"
+	         "tls_min_version = 1.3\n"
+	         "tls_ciphers = ECDHE+AESGCM\n"
+	         "tls_ciphersuites = TLS_AES_128_GCM_SHA256\n"
+	         "tls_alpn = h2, http/1.1\n"
+	         "tls_verify = optional\n"
+	         "tls_client_ca = %s\n"
+	         "tls_handshake_timeout = 3s\n"
+	         "[listener:v1]\n"
+	         "bind = 127.0.0.1:8000\n"
+	         "backend = 127.0.0.1:8080\n"
+	         "proxy_protocol = v1\n",
+	         a.cert_path, a.key_path, ca.cert_path);
+	text = round_trip(conf);
+	ck_assert_ptr_nonnull(strstr(text, "\nlog = /var/log/x$${y}.log\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nshutdown_timeout = 1500ms\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ntls_alpn = h2, http/1.1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nbackend = 127.0.0.1:8080, "
+	                                   "unix:/run/nginx.sock, [::1]:80\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\naccept_proxy_from = 10.0.0.0/8, "
+	                                   "2001:db8::1/128\n"));
+	free(text);
+	test_cert_free(&ca);
+	test_cert_free(&a);
+	test_cert_dir_remove();
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("config_syntax");
@@ -388,6 +506,8 @@ static Suite *make_suite(void)
 	UNIT_ADD(s, env_references_expand);
 	UNIT_ADD(s, env_reference_errors);
 	UNIT_ADD(s, include_needs_a_file);
+	UNIT_ADD(s, dump_fills_defaults_and_loads_back);
+	UNIT_ADD(s, dump_round_trip_every_key);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, include_relative_sorted_in_place);
 	tcase_add_test(tc, include_errors_name_the_included_file);
