@@ -68,6 +68,7 @@ struct server {
 	_Atomic int mptcp_refusal_warned;
 	struct listener_stats *stats_head;      /* registry, by listener name */
 	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
+	struct stats_config config_stats;       /* loads and reloads */
 	_Atomic uint64_t **worker_accepted;     /* &workers[i].accepted */
 	pthread_t main_thread;          /* runs worker 0, signals, reloads */
 	const char *config_path;        /* for reloads */

@@ -37,6 +37,21 @@ struct listener_stats {
 	_Atomic uint64_t tls_resumed;           /* resumed TLS handshakes */
 };
 
+/* The configuration's history, owned by the server: the load at start
+ * counts as the first "last reload" (as Prometheus' own
+ * config_last_reload_* do); reloads_* count SIGHUPs only. */
+struct stats_config {
+	_Atomic uint64_t reloads_ok;
+	_Atomic uint64_t reloads_failed;
+	_Atomic int64_t last_reload_time;       /* Unix seconds */
+	_Atomic int last_reload_ok;             /* 1 or 0 */
+	_Atomic unsigned generation;            /* the one serving */
+};
+
+/* Record a load (start: ok and not a SIGHUP; reload: its outcome). */
+void stats_config_loaded(struct stats_config *c, int is_reload, int ok,
+                         unsigned generation);
+
 static inline void stats_add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
@@ -60,6 +75,10 @@ int stats_render(struct evbuffer *out, struct listener_stats *head);
 int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
                          unsigned nworkers);
 
+/* Append build_info (version and run-time library versions) and the
+ * configuration's reload counters, last reload and generation. */
+int stats_render_config(struct evbuffer *out, const struct stats_config *c);
+
 /* The HTTP endpoint (evhttp on `base`): GET/HEAD /metrics; other paths
  * 404, other methods 405.  Returns an opaque handle or NULL after
  * logging. */
@@ -68,7 +87,8 @@ struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind,
                                     struct listener_stats *const *head,
                                     _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers);
+                                    unsigned nworkers,
+                                    const struct stats_config *config);
 void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */
 
 #endif

@@ -117,6 +117,7 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 	}
 	/* The server holds the current generation until it is replaced. */
 	atomic_store(&srv->gen->refs, 1);
+	stats_config_loaded(&srv->config_stats, 0, 1, srv->gen->id);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 		w->srv = srv;
@@ -263,7 +264,8 @@ int server_stats_start(struct server *srv)
 	}
 	srv->stats_http = stats_http_start(srv->workers[0].base, &cfg->stats,
 	                                   &srv->stats_head,
-	                                   srv->worker_accepted, srv->nworkers);
+	                                   srv->worker_accepted, srv->nworkers,
+	                                   &srv->config_stats);
 	return srv->stats_http != NULL ? 0 : -1;
 }
 
