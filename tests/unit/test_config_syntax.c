@@ -12,6 +12,7 @@
 
 #include "certs.h"
 #include "config.h"
+#include "config_errs.h"
 #include "unit.h"
 
 #define NAME "t.ini"
@@ -22,17 +23,6 @@
 
 static char dir[64];
 
-static char *joined(const struct config_errors *errs)
-{
-	static char buf[8192];
-	size_t i, off = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < errs->n && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n  %s",
-		                        errs->msg[i]);
-	return buf;
-}
 
 static struct config *check_loaded(int rc, struct config *cfg,
                                    struct config_errors *errs)
