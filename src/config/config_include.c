@@ -134,13 +134,13 @@ void cfg_include(struct parser *p, const char *pattern)
 	if (p->fp == NULL) {
 		/* Strings (tests, the fuzzer) have no directory and must not
 		 * reach into the file system. */
-		INC_ERR(p, p->lineno, p->sec_label, "not available here: the configuration "
-		        "is not read from a file");
+		INC_ERR(p, p->lineno, p->sec_label, "not available here: the "
+		        "configuration is not read from a file");
 		return;
 	}
 	if (p->depth == INCLUDE_DEPTH_MAX) {
-		INC_ERR(p, p->lineno, p->sec_label, "too deeply nested (at most %d levels of "
-		        "include)", INCLUDE_DEPTH_MAX);
+		INC_ERR(p, p->lineno, p->sec_label, "too deeply nested (at most "
+		        "%d levels of include)", INCLUDE_DEPTH_MAX);
 		return;
 	}
 	if (pattern[0] != '/') {
@@ -163,11 +163,11 @@ void cfg_include(struct parser *p, const char *pattern)
 		p->depth++;     /* the frame lives on */
 	} else {
 		if (rc == GLOB_NOMATCH && strpbrk(pattern, "*?[") == NULL)
-			INC_ERR(p, p->lineno, p->sec_label, "%s: cannot open: %s", pattern,
-			        strerror(ENOENT));
+			INC_ERR(p, p->lineno, p->sec_label, "%s: cannot open: %s",
+			        pattern, strerror(ENOENT));
 		else if (rc == GLOB_ABORTED)
-			INC_ERR(p, p->lineno, p->sec_label, "%s: cannot read its directory: "
-			        "%s", pattern, strerror(errno ? errno : EIO));
+			INC_ERR(p, p->lineno, p->sec_label, "%s: cannot read its "
+			        "directory: %s", pattern, strerror(errno ? errno : EIO));
 		else if (rc == GLOB_NOSPACE)
 			p->oom = true;
 		globfree(&f->matches);
@@ -191,6 +191,8 @@ static bool being_read(const struct parser *p, dev_t dev, ino_t ino)
  * when it has none left. */
 static int open_next(struct parser *p, struct include_frame *f)
 {
+	const char *at_label = f->saved.sec_label;
+
 	while (f->next < f->matches.gl_pathc) {
 		const char *path = f->matches.gl_pathv[f->next++];
 		struct stat st;
@@ -198,24 +200,24 @@ static int open_next(struct parser *p, struct include_frame *f)
 
 		fp = fopen(path, "re");
 		if (fp == NULL) {
-			INC_ERR(p, f->at, f->saved.sec_label, "%s: cannot open: %s", path,
+			INC_ERR(p, f->at, at_label, "%s: cannot open: %s", path,
 			        strerror(errno));
 			continue;
 		}
 		if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
-			INC_ERR(p, f->at, f->saved.sec_label, "%s: not a regular file", path);
+			INC_ERR(p, f->at, at_label, "%s: not a regular file", path);
 			fclose(fp);
 			continue;
 		}
 		if (being_read(p, st.st_dev, st.st_ino)) {
-			INC_ERR(p, f->at, f->saved.sec_label, "%s: include cycle: this file is "
-			        "already being read", path);
+			INC_ERR(p, f->at, at_label, "%s: include cycle: this file "
+			        "is already being read", path);
 			fclose(fp);
 			continue;
 		}
 		if (p->nfiles >= INCLUDE_FILES_MAX) {
-			INC_ERR(p, f->at, f->saved.sec_label, "%s: too many files (at most %d in "
-			        "one configuration)", path, INCLUDE_FILES_MAX);
+			INC_ERR(p, f->at, at_label, "%s: too many files (at most %d "
+			        "in one configuration)", path, INCLUDE_FILES_MAX);
 			fclose(fp);
 			continue;
 		}
@@ -270,8 +272,8 @@ ssize_t cfg_include_read(struct parser *p)
 			return r;
 		}
 		if (ferror(f->fp))
-			INC_ERR(p, f->at, f->saved.sec_label, "%s: cannot read: %s",
-			        p->files[f->file], strerror(errno ? errno : EIO));
+			INC_ERR(p, f->at, f->saved.sec_label, "%s: cannot read: "
+			        "%s", p->files[f->file], strerror(errno ? errno : EIO));
 		fclose(f->fp);
 		f->fp = NULL;
 	}
