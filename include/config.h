@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "addr.h"
 #include "cidr.h"
 #include "log.h"
@@ -29,6 +30,8 @@ struct bind_cfg {
 	int line;               /* line of the bind key */
 };
 
+/* Lines (`line` fields) are positions in reading order: the line number
+ * while no file is included, then counting on through included files. */
 struct listener_cfg {
 	char *name;             /* NAME from [listener:NAME] */
 	int line;               /* line of the section header */
@@ -57,6 +60,8 @@ struct listener_cfg {
 
 struct config {
 	char *path;             /* file name used in messages */
+	char **files;           /* every file read: path, then what it included */
+	size_t nfiles;
 	enum log_level log_level;
 	char *log;              /* "stderr", "syslog" or a path */
 	char *access_log;       /* NULL when off; "stderr" or a path */
@@ -93,6 +98,11 @@ int config_load(const char *path, struct config **out,
 /* Same from a string; `name` stands for the file name in messages. */
 int config_load_string(const char *text, const char *name,
                        struct config **out, struct config_errors *errs);
+
+/* Write cfg as ini text with every default filled in (-T), text that
+ * config_load() reads back to the same configuration.  Returns 0, or -1
+ * when writing failed. */
+int config_dump(FILE *out, const struct config *cfg);
 
 void config_free(struct config *cfg);           /* NULL is a no-op */
 void config_errors_free(struct config_errors *errs);

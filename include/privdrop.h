@@ -12,4 +12,12 @@
  * oneself succeeds.  Returns 0, or -1 after logging (refuse to start). */
 int privdrop_apply(const char *user, const char *group);
 
+/* Run fn(arg) with the effective user, group and supplementary groups
+ * privdrop_apply(user, group) would give, then switch back: the saved
+ * set-user-ID stays 0, so this is only for a root process with no other
+ * thread yet (the -t and start-up checks).  Returns fn's result, or -1
+ * after logging when the user cannot be resolved or switched to. */
+int privdrop_as_user(const char *user, const char *group,
+                     int (*fn)(void *), void *arg);
+
 #endif

@@ -21,6 +21,7 @@ struct server {
 	struct listener_set **latest;   /* per worker: newest set handed over */
 	struct listener_stats *stats_head;      /* registry, by listener name */
 	struct stats_http *stats_http;  /* /metrics, on worker 0's loop */
+	struct stats_config config_stats;       /* loads and reloads */
 	_Atomic uint64_t **worker_accepted;     /* &workers[i].accepted */
 	const char *config_path;        /* for reloads */
 	int log_level_override;         /* -l, or -1 */

@@ -34,6 +34,21 @@ struct listener_stats {
 	_Atomic uint64_t tls_resumed;           /* resumed TLS handshakes */
 };
 
+/* The configuration's history, owned by the server: the load at start
+ * counts as the first "last reload" (as Prometheus' own
+ * config_last_reload_* do); reloads_* count SIGHUPs only. */
+struct stats_config {
+	_Atomic uint64_t reloads_ok;
+	_Atomic uint64_t reloads_failed;
+	_Atomic int64_t last_reload_time;       /* Unix seconds */
+	_Atomic int last_reload_ok;             /* 1 or 0 */
+	_Atomic unsigned generation;            /* the one serving */
+};
+
+/* Record a load (start: ok and not a SIGHUP; reload: its outcome). */
+void stats_config_loaded(struct stats_config *c, int is_reload, int ok,
+                         unsigned generation);
+
 static inline void stats_add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);

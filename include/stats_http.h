@@ -19,6 +19,10 @@ int stats_render(struct evbuffer *out, struct listener_stats *head);
 int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
                          unsigned nworkers);
 
+/* Append build_info (version and run-time library versions) and the
+ * configuration's reload counters, last reload and generation. */
+int stats_render_config(struct evbuffer *out, const struct stats_config *c);
+
 /* The HTTP endpoint (evhttp on `base`): GET/HEAD /metrics; other paths
  * 404, other methods 405.  Returns an opaque handle or NULL after
  * logging. */
@@ -27,7 +31,8 @@ struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind,
                                     struct listener_stats *const *head,
                                     _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers);
+                                    unsigned nworkers,
+                                    const struct stats_config *config);
 void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */
 
 #endif

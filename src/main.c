@@ -8,32 +8,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buildinfo.h"
 #include "config.h"
 #include "log.h"
 #include "mptcp_check.h"
 #include "notify.h"
+#include "preflight.h"
 #include "privdrop.h"
 #include "relay.h"
 #include "server.h"
 #include "sockact.h"
+#include "tls.h"
 
 #define EX_OK_ 0
 #define EX_USAGE_ 64
 #define EX_CONFIG_ 78
 
 static const char usage_line[] =
-	"usage: mptcp-frontd [-c FILE] [-t] [-f] [-l LEVEL] [--check] [-V] [-h]";
+	"usage: mptcp-frontd [-c FILE] [-t | -T] [-f] [-l LEVEL] [--check] [-V] [-h]";
 
 enum { OPT_CHECK = 256 };       /* long-only options */
 
 struct options {
 	const char *config_path;
-	int test_only;
+	int test_only;          /* -t: 1; -T: 2 (and print the configuration) */
 	int check;              /* --check: diagnose the host, no config */
 	int foreground;
 	int log_level;          /* -1: from the configuration */
@@ -46,12 +48,15 @@ static void print_help(void)
 	       "relays them to a backend with a PROXY protocol header.\n\n"
 	       "  -c, --config FILE     configuration (default %s)\n"
 	       "  -t, --test            check the configuration and exit\n"
+	       "  -T, --test-dump       check it and print it with every default\n"
+	       "                        filled in (ini text)\n"
 	       "  -f, --foreground      do not detach (default under systemd and\n"
 	       "                        as PID 1 in a container)\n"
 	       "  -l, --log-level LEVEL error, warn, info or debug\n"
 	       "      --check           diagnose this host's MPTCP set-up and exit\n"
 	       "                        (0: it can serve MPTCP, 1: it cannot)\n"
-	       "  -V, --version         print the version and exit\n"
+	       "  -V, --version         print the version, the library versions\n"
+	       "                        and the configure options, and exit\n"
 	       "  -h, --help            print this help and exit\n\n"
 	       "See mptcp-frontd(8) and mptcp-frontd.ini(5).\n",
 	       usage_line, SYSCONFDIR "/mptcp-frontd.ini");
@@ -70,6 +75,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
+		{ "test-dump", no_argument, NULL, 'T' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -82,13 +88,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->config_path = SYSCONFDIR "/mptcp-frontd.ini";
 	o->log_level = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:tfl:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:tTfl:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
 			break;
 		case 't':
 			o->test_only = 1;
+			break;
+		case 'T':
+			o->test_only = 2;
 			break;
 		case 'f':
 			o->foreground = 1;
@@ -103,7 +112,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->check = 1;
 			break;
 		case 'V':
-			printf("mptcp-frontd %s\n", PACKAGE_VERSION);
+			buildinfo_print(stdout);
 			return EX_OK_;
 		case 'h':
 			print_help();
@@ -207,28 +216,6 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
-/* Each connection costs two descriptors: use what the hard limit allows. */
-static void raise_nofile(uint64_t max_connections)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	/* Info, not warn: the default max_connections exceeds what most
-	 * hosts allow, and running out only pauses accepting. */
-	if (rl.rlim_cur != RLIM_INFINITY &&
-	    max_connections * 2 + 64 > rl.rlim_cur)
-		log_info("max_connections = %llu needs about %llu descriptors; "
-		         "the limit is %llu: accepting pauses when it runs out",
-		         (unsigned long long)max_connections,
-		         (unsigned long long)(max_connections * 2 + 64),
-		         (unsigned long long)rl.rlim_cur);
-}
-
 static unsigned worker_count(const struct config *cfg)
 {
 	long n;
@@ -246,10 +233,33 @@ static int print_errors(const struct config_errors *errs)
 	return EX_CONFIG_;
 }
 
+/* -t and -T: what start would say about this file, then the verdict
+ * (naming the file) or, for -T, the configuration on stdout. */
+static int test_config(const struct options *o, struct config *cfg,
+                       struct preflight *pf)
+{
+	int rc = EX_OK_;
+
+	log_set_level(o->log_level >= 0 ? (enum log_level)o->log_level
+	                                : cfg->log_level);
+	preflight_warn(pf, cfg, 0);
+	config_announce(cfg);
+	/* -T keeps stdout for the configuration alone. */
+	fprintf(o->test_only == 2 ? stderr : stdout, "%s: configuration OK%s\n",
+	        cfg->path, cfg->nfiles > 1 ? " (with the files it includes)" : "");
+	if (o->test_only == 2 && config_dump(stdout, cfg) < 0) {
+		fprintf(stderr, "mptcp-frontd: writing the configuration: %s\n",
+		        strerror(errno));
+		rc = EXIT_FAILURE;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct config_errors errs = { 0 };
+	struct preflight pf = { 0 };
 	struct config *cfg = NULL;
 	struct server *srv = NULL;
 	struct run_state rs = { -1, NULL };
@@ -266,10 +276,18 @@ int main(int argc, char **argv)
 		config_errors_free(&errs);
 		return rc;
 	}
-	if (o.test_only) {
-		printf("configuration OK\n");
+	/* What start needs beyond the file, for -t as for start. */
+	if (preflight_check(cfg, &pf) < 0) {
+		rc = print_errors(&pf.errors);
+		preflight_free(&pf);
 		config_free(cfg);
-		return EX_OK_;
+		return rc;
+	}
+	if (o.test_only) {
+		rc = test_config(&o, cfg, &pf);
+		preflight_free(&pf);
+		config_free(cfg);
+		return rc;
 	}
 
 	log_set_level(o.log_level >= 0 ? (enum log_level)o.log_level
@@ -277,6 +295,7 @@ int main(int argc, char **argv)
 	if (log_open(cfg->log) < 0) {
 		fprintf(stderr, "mptcp-frontd: log %s: %s\n", cfg->log,
 		        strerror(errno));
+		preflight_free(&pf);
 		config_free(cfg);
 		return EXIT_FAILURE;
 	}
@@ -288,7 +307,7 @@ int main(int argc, char **argv)
 	}
 	/* Writes to a vanished peer must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile(cfg->max_connections);
+	preflight_warn(&pf, cfg, 1);
 
 	relay_set_splice(cfg->splice);
 	relay_set_pipe_size(cfg->pipe_size);
@@ -350,6 +369,7 @@ out:
 		close(rs.ready_fd);
 	notify_close();
 	log_close();
+	preflight_free(&pf);
 	free(pidfile);
 	return rc;
 }

@@ -46,6 +46,9 @@ void config_free(struct config *cfg)
 		cfg_tls_free(&cfg->listeners[i]);
 	}
 	free(cfg->listeners);
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
 	free(cfg->path);
 	free(cfg->log);
 	free(cfg->access_log);
@@ -122,7 +125,9 @@ int cfg_listener_add(struct parser *p, const char *name)
 static void ini_set_options(void)
 {
 	static char start_comments[] = ";#";
-	static char inline_comments[] = ";";
+	/* "log = /var/log/f.log   # main log": nginx and HAProxy users
+	 * write '#' comments; either starts one after a blank. */
+	static char inline_comments[] = ";#";
 
 	ini_allow_multiline = false;
 	ini_allow_bom = true;
@@ -163,10 +168,21 @@ static int finish(struct parser *p, struct config **out,
 	if (!ok && p->nerrs == 0)
 		p->oom = true;
 	cfg_err_flush(p, errs);
+	cfg_include_free(p);
 	free(p->raw);
 	free(p->sec_label);
 	free(p->prev_key);
 	free(p->lst);
+	free(p->segs);
+	if (ok) {
+		/* The names of every file read go with the configuration. */
+		p->cfg->files = p->files;
+		p->cfg->nfiles = p->nfiles;
+	} else {
+		for (size_t i = 0; i < p->nfiles; i++)
+			free(p->files[i]);
+		free(p->files);
+	}
 	if (!ok) {
 		config_free(p->cfg);
 		*out = NULL;
@@ -178,27 +194,33 @@ static int finish(struct parser *p, struct config **out,
 
 /* The file says which user the daemon becomes and where it connects:
  * whoever may write it may do both.  Refuse a file any user can write;
- * as root, also one that root does not own. */
-static int check_file_access(struct parser *p)
+ * as root, also one that root does not own.  An included file is held to
+ * the same rule, reported at its include line. */
+int cfg_file_access(struct parser *p, FILE *fp, const char *name, int at)
 {
+	const char *key = at != 0 ? "include" : NULL;
+	const char *label = at != 0 ? p->sec_label : NULL;
+	const char *pre = at != 0 ? name : "";
+	const char *sep = at != 0 ? ": " : "";
 	struct stat st;
 
-	if (fstat(fileno(p->fp), &st) < 0) {
-		cfg_err_add(p, 0, NULL, NULL, "cannot stat: %s", strerror(errno));
+	if (fstat(fileno(fp), &st) < 0) {
+		cfg_err_add(p, at, label, key, "%s%scannot stat: %s", pre, sep,
+		            strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0;       /* a directory, a pipe: reading tells */
 	if (st.st_mode & S_IWOTH) {
-		cfg_err_add(p, 0, NULL, NULL, "writable by other users (mode "
-		            "%04o); fix with chmod o-w %s",
-		            (unsigned)(st.st_mode & 07777), p->name);
+		cfg_err_add(p, at, label, key, "%s%swritable by other users "
+		            "(mode %04o); fix with chmod o-w %s", pre, sep,
+		            (unsigned)(st.st_mode & 07777), name);
 		return -1;
 	}
 	if (geteuid() == 0 && st.st_uid != 0) {
-		cfg_err_add(p, 0, NULL, NULL, "owned by uid %ld, not root, "
-		            "while running as root; fix with chown root %s",
-		            (long)st.st_uid, p->name);
+		cfg_err_add(p, at, label, key, "%s%sowned by uid %ld, not root, "
+		            "while running as root; fix with chown root %s", pre,
+		            sep, (long)st.st_uid, name);
 		return -1;
 	}
 	return 0;
@@ -208,19 +230,28 @@ int config_load(const char *path, struct config **out,
                 struct config_errors *errs)
 {
 	struct parser p;
+	struct stat st;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.name = path;
-	p.fp = fopen(path, "r");
+	if (cfg_file_add(&p, path) < 0) {
+		p.oom = true;
+		return finish(&p, out, errs);
+	}
+	p.fp = fopen(path, "re");
 	if (p.fp == NULL) {
 		cfg_err_add(&p, 0, NULL, NULL, "cannot open: "
 		                               "%s", strerror(errno));
 		return finish(&p, out, errs);
 	}
-	if (check_file_access(&p) < 0) {
+	if (cfg_file_access(&p, p.fp, path, 0) < 0) {
 		fclose(p.fp);
 		return finish(&p, out, errs);
+	}
+	if (fstat(fileno(p.fp), &st) == 0) {
+		p.dev = st.st_dev;
+		p.ino = st.st_ino;
 	}
 	p.cfg = config_new(path);
 	if (p.cfg != NULL)
@@ -238,7 +269,10 @@ int config_load_string(const char *text, const char *name,
 	memset(&p, 0, sizeof(p));
 	p.name = name != NULL ? name : "<string>";
 	p.str = text;
-	p.cfg = config_new(p.name);
+	if (cfg_file_add(&p, p.name) < 0)
+		p.oom = true;
+	else
+		p.cfg = config_new(p.name);
 	if (p.cfg != NULL)
 		parse_all(&p);
 	return finish(&p, out, errs);

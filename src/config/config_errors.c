@@ -66,16 +66,22 @@ void cfg_err_add(struct parser *p, int line, const char *label,
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 
-	if (line == 0)
+	if (line == 0) {
 		msg = cfg_str_printf("%s: %s", p->name, reason);
-	else if (label != NULL && key != NULL)
-		msg = cfg_str_printf("%s:%d: %s %s: %s", p->name, line, label,
-		                     key, reason);
-	else if (label != NULL || key != NULL)
-		msg = cfg_str_printf("%s:%d: %s: %s", p->name, line,
-		                     label != NULL ? label : key, reason);
-	else
-		msg = cfg_str_printf("%s:%d: %s", p->name, line, reason);
+	} else {
+		const char *file;
+		int fl;
+
+		cfg_pos_locate(p, line, &file, &fl);
+		if (label != NULL && key != NULL)
+			msg = cfg_str_printf("%s:%d: %s %s: %s", file, fl, label,
+			                     key, reason);
+		else if (label != NULL || key != NULL)
+			msg = cfg_str_printf("%s:%d: %s: %s", file, fl,
+			                     label != NULL ? label : key, reason);
+		else
+			msg = cfg_str_printf("%s:%d: %s", file, fl, reason);
+	}
 	err_push(p, line == 0 ? INT_MAX : line, msg);
 }
 

@@ -9,9 +9,11 @@
 #ifndef FRONTD_CONFIG_INTERNAL_H
 #define FRONTD_CONFIG_INTERNAL_H
 
+#include <glob.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -21,6 +23,8 @@
 #define PIPE_SIZE_MAX (1024 * 1024)     /* "1m": fs.pipe-max-size's default */
 #define LISTENER_NAME_MAX 32
 #define REASON_MAX 512
+#define INCLUDE_DEPTH_MAX 8     /* include inside include inside ... */
+#define INCLUDE_FILES_MAX 256   /* files read in one load, the main one too */
 
 enum gkey {
 	G_LOG_LEVEL,
@@ -80,6 +84,38 @@ struct pending_err {
 	char *msg;
 };
 
+/* The section a line belongs to: the reader's, saved by an include line
+ * and given back to each file it includes and to the lines after it. */
+struct sec_state {
+	enum sec_kind sec;
+	char *sec_label;        /* "[global]", "[listener:web]" as written */
+	size_t cur;             /* listener index when SEC_LISTENER */
+	char *prev_key;         /* last key of this section (continuations) */
+};
+
+/* One include line being read (config_include.c): its sorted matches,
+ * read one after the other, each from the section of the include line. */
+struct include_frame {
+	glob_t matches;
+	size_t next;            /* next match to open */
+	FILE *fp;               /* the match being read, or NULL */
+	int file;               /* its index in parser.files */
+	int lineno;             /* its line */
+	dev_t dev;              /* its identity, for cycles */
+	ino_t ino;
+	int at;                 /* position of the include line */
+	struct sec_state saved;
+};
+
+/* Positions: every line read gets the next position (p->lineno), across
+ * files in reading order, so that messages sort in that order.  A run of
+ * consecutive lines of one file is one segment. */
+struct pos_seg {
+	int pos;                /* first position of the run */
+	int file;               /* index in parser.files */
+	int line;               /* line of that file at `pos` */
+};
+
 /* Per-listener parse state, parallel to cfg->listeners. */
 struct lstate {
 	int key_line[L_NKEYS];  /* 0 = not set yet */
@@ -89,13 +125,30 @@ struct parser {
 	struct config *cfg;
 	const char *name;       /* file name for messages */
 
-	/* Input: a FILE or the rest of a string. */
+	/* Input: a FILE or the rest of a string, then what it includes. */
 	FILE *fp;
 	const char *str;
+	dev_t dev;              /* of fp, for include cycles */
+	ino_t ino;
+	int main_line;          /* line of the main input */
+	struct include_frame frames[INCLUDE_DEPTH_MAX];
+	int depth;              /* frames in use */
 	char *raw;              /* the current line, as read */
 	size_t rawcap;
-	int lineno;
+	int lineno;             /* position of the current line (see pos_seg) */
+	int cur_file;           /* file and line of the current line */
+	int cur_line;
 	int read_errno;
+
+	/* Every file read, the main one first (names for messages). */
+	char **files;
+	size_t nfiles, files_cap;
+	struct pos_seg *segs;
+	size_t nsegs, segs_cap;
+
+	/* The value of the current key could not be expanded (reported):
+	 * the key counts as set, its value is not used. */
+	bool value_failed;
 
 	/* Current section. */
 	enum sec_kind sec;
@@ -118,8 +171,9 @@ struct parser {
 char *cfg_str_printf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
-/* One message: "NAME: reason" when line is 0, else "NAME:LINE: " then
- * "LABEL KEY: ", "LABEL: ", "KEY: " or nothing, then the reason. */
+/* One message: "NAME: reason" when line is 0, else "FILE:LINE: " (the
+ * file and line of that position) then "LABEL KEY: ", "LABEL: ", "KEY: "
+ * or nothing, then the reason. */
 void cfg_err_add(struct parser *p, int line, const char *label,
                  const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -137,8 +191,40 @@ void cfg_err_flush(struct parser *p, struct config_errors *errs);
  * when out of memory. */
 int cfg_listener_add(struct parser *p, const char *name);
 
-/* config_lex.c: inih's reader over p->fp or p->str (stream is p). */
+/* config_lex.c: inih's reader over p->fp or p->str and the files they
+ * include (stream is p). */
 char *cfg_reader(char *buf, int num, void *stream);
+
+/* config_include.c: the file names and positions. */
+int cfg_file_add(struct parser *p, const char *name);   /* index or -1 */
+void cfg_pos_note(struct parser *p);    /* p->lineno is cur_file:cur_line */
+void cfg_pos_locate(const struct parser *p, int pos, const char **file,
+                    int *line);
+/* Where position `pos` is, as seen from a message at position `here`:
+ * "line N" in the same file, else "FILE:N".  Returns buf. */
+const char *cfg_where(const struct parser *p, int pos, int here, char *buf,
+                      size_t len);
+
+/* config_include.c: an "include = PATTERN" line (value expanded).  Its
+ * files are read by cfg_include_read, from the next line on. */
+void cfg_include(struct parser *p, const char *pattern);
+/* The next line of the innermost included file into p->raw (opening the
+ * next match, or closing the include when it has none left).  Returns
+ * its length, or -1 when no include is being read. */
+ssize_t cfg_include_read(struct parser *p);
+void cfg_include_free(struct parser *p);        /* closes what is open */
+
+/* config.c: refuse a file that other users may write (see there).
+ * Reported at position `at` (0: file-level).  Returns 0 or -1. */
+int cfg_file_access(struct parser *p, FILE *fp, const char *name, int at);
+
+/* config_expand.c: ${NAME} and ${NAME:-default} in a value.  Returns the
+ * expanded value in new memory, or NULL after reporting the error at the
+ * current line (or setting p->oom). */
+char *cfg_expand(struct parser *p, const char *key, const char *value);
+
+/* config_tls.c: the TLV set's names, "mptcp, alpn" or "none". */
+const char *cfg_tlv_text(unsigned set, char *buf, size_t len);
 
 /* config_section.c: a "[name]" header (name trimmed) opens a section; a
  * header that could not be read loses it, so that its keys are skipped

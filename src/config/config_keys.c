@@ -3,6 +3,7 @@
  * the checks every key goes through (known, set once, not empty) and the
  * [global] values; config_listener.c takes [listener:NAME]. */
 #include <errno.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -69,11 +70,16 @@ int cfg_key_claim(struct parser *p, const char *name, const char *value,
 		return -1;
 	}
 	if (key_line[k] != 0) {
-		KEY_ERR(p, name, "duplicate key, first set on line %d",
-		        key_line[k]);
+		char where[PATH_MAX + 16];
+
+		KEY_ERR(p, name, "duplicate key, first set on %s",
+		        cfg_where(p, key_line[k], p->lineno, where,
+		                  sizeof(where)));
 		return -1;
 	}
 	key_line[k] = p->lineno;
+	if (p->value_failed)
+		return -1;
 	if (value[0] == '\0') {
 		KEY_ERR(p, name, "empty value");
 		return -1;
@@ -274,8 +280,22 @@ int cfg_handler(void *user, const char *section, const char *name,
                 const char *value)
 {
 	struct parser *p = user;
+	char *v;
 
 	(void)section; /* ours is tracked by the reader, with line numbers */
+	free(p->prev_key);
+	p->prev_key = strdup(name);
+	if (p->prev_key == NULL)
+		p->oom = true;
+	v = cfg_expand(p, name, value);
+	p->value_failed = v == NULL;
+	if (strcmp(name, "include") == 0) {
+		/* Anywhere: before the first section and inside any. */
+		if (v != NULL)
+			cfg_include(p, v);
+		free(v);
+		return 1;
+	}
 	switch (p->sec) {
 	case SEC_NONE:
 		cfg_err_add(p, p->lineno, NULL, name, "key outside any section; "
@@ -284,15 +304,12 @@ int cfg_handler(void *user, const char *section, const char *name,
 	case SEC_BAD:
 		break;
 	case SEC_GLOBAL:
-		global_key(p, name, value);
+		global_key(p, name, v != NULL ? v : "");
 		break;
 	case SEC_LISTENER:
-		cfg_listener_key(p, name, value);
+		cfg_listener_key(p, name, v != NULL ? v : "");
 		break;
 	}
-	free(p->prev_key);
-	p->prev_key = strdup(name);
-	if (p->prev_key == NULL)
-		p->oom = true;
+	free(v);
 	return 1; /* errors are ours to collect; keep inih going */
 }

@@ -22,20 +22,28 @@ static bool is_space(char c)
 	       c == '\f';
 }
 
-/* Next raw line into p->raw (with its '\n' if any).  Returns its length,
- * or -1 at the end or on a read error (p->read_errno). */
+/* Next raw line into p->raw (with its '\n' if any), from the innermost
+ * include being read, else from the main input; p->cur_file and
+ * p->cur_line say whose.  Returns its length, or -1 at the end or on a
+ * read error of the main input (p->read_errno). */
 static ssize_t next_line(struct parser *p)
 {
 	const char *nl;
 	size_t n;
+	ssize_t r;
 
+	r = cfg_include_read(p);
+	if (r >= 0 || p->oom)
+		return r;
+	p->cur_file = 0;
+	p->cur_line = p->main_line + 1;
 	if (p->fp != NULL) {
-		ssize_t r;
-
 		errno = 0;
 		r = getline(&p->raw, &p->rawcap, p->fp);
 		if (r < 0 && ferror(p->fp))
 			p->read_errno = errno ? errno : EIO;
+		if (r >= 0)
+			p->main_line++;
 		return r;
 	}
 	if (p->str == NULL || *p->str == '\0')
@@ -43,23 +51,24 @@ static ssize_t next_line(struct parser *p)
 	nl = strchr(p->str, '\n');
 	n = nl != NULL ? (size_t)(nl - p->str) + 1 : strlen(p->str);
 	if (n + 1 > p->rawcap) {
-		char *r = realloc(p->raw, n + 1);
+		char *grown = realloc(p->raw, n + 1);
 
-		if (r == NULL) {
+		if (grown == NULL) {
 			p->oom = true;
 			return -1;
 		}
-		p->raw = r;
+		p->raw = grown;
 		p->rawcap = n + 1;
 	}
 	memcpy(p->raw, p->str, n);
 	p->raw[n] = '\0';
 	p->str += n;
+	p->main_line++;
 	return (ssize_t)n;
 }
 
 /* Where inih's splitting stops: the first char of `stop`, or an inline
- * comment (';' after a blank), or the end. */
+ * comment (';' or '#' after a blank), or the end. */
 static const char *find_stop(const char *s, const char *stop)
 {
 	bool was_space = false;
@@ -67,7 +76,7 @@ static const char *find_stop(const char *s, const char *stop)
 	for (; *s != '\0'; s++) {
 		if (stop != NULL && strchr(stop, *s) != NULL)
 			return s;
-		if (was_space && *s == ';')
+		if (was_space && (*s == ';' || *s == '#'))
 			return s;
 		was_space = is_space(*s);
 	}
@@ -134,7 +143,7 @@ static bool lex_section(struct parser *p, const char *t)
 
 	for (rest = close + 1; is_space(*rest); rest++)
 		;
-	if (*rest != '\0' && *rest != ';')
+	if (*rest != '\0' && *rest != ';' && *rest != '#')
 		cfg_err_add(p, p->lineno, p->sec_label, NULL,
 		            "unexpected text after \"]\"");
 	return true;
@@ -146,9 +155,6 @@ static bool lex_line(struct parser *p)
 {
 	const char *s = p->raw, *t, *sep, *k;
 
-	if (p->lineno == 1 && (unsigned char)s[0] == 0xEF &&
-	    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
-		s += 3;
 	for (t = s; is_space(*t); t++)
 		;
 	if (*t == '\0' || *t == ';' || *t == '#')
@@ -198,7 +204,13 @@ char *cfg_reader(char *buf, int num, void *stream)
 	if (r < 0)
 		return NULL;
 	p->lineno++;
+	cfg_pos_note(p);
 	len = (size_t)r;
+	/* A byte order mark may start every file, included ones too. */
+	if (p->cur_line == 1 && len >= 3 && memcmp(p->raw, "\xEF\xBB\xBF", 3) == 0) {
+		memmove(p->raw, p->raw + 3, len - 2);
+		len -= 3;
+	}
 	if (len > 0 && p->raw[len - 1] == '\n')
 		len--;
 	if (len > 0 && p->raw[len - 1] == '\r')

@@ -2,6 +2,7 @@
  * name, anything else reported with a suggestion.  The reader calls in
  * here with the header's name; keys that follow go to the section opened
  * last, or nowhere (SEC_BAD) when it could not be used. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ void cfg_section_lost(struct parser *p)
 /* A "[name]" header; name is trimmed and NUL-terminated. */
 void cfg_section_open(struct parser *p, const char *name)
 {
+	char where[PATH_MAX + 16];
 	size_t i;
 
 	free(p->prev_key);
@@ -83,8 +85,9 @@ void cfg_section_open(struct parser *p, const char *name)
 	if (strcmp(name, "global") == 0) {
 		if (p->global_line != 0)
 			cfg_err_add(p, p->lineno, p->sec_label, NULL,
-			            "duplicate section, first on line %d",
-			            p->global_line);
+			            "duplicate section, first on %s",
+			            cfg_where(p, p->global_line, p->lineno, where,
+			                      sizeof(where)));
 		else
 			p->global_line = p->lineno;
 		p->sec = SEC_GLOBAL;
@@ -105,7 +108,9 @@ void cfg_section_open(struct parser *p, const char *name)
 		if (strcmp(p->cfg->listeners[i].name, name) == 0) {
 			cfg_err_add(p, p->lineno, p->sec_label, NULL,
 			            "duplicate listener name, first defined on "
-			            "line %d", p->cfg->listeners[i].line);
+			            "%s", cfg_where(p, p->cfg->listeners[i].line,
+			                            p->lineno, where,
+			                            sizeof(where)));
 			break;
 		}
 	}

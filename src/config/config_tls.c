@@ -29,6 +29,18 @@ static const struct {
 
 #define NTLV_NAMES (sizeof(tlv_names) / sizeof(tlv_names[0]))
 
+const char *cfg_tlv_text(unsigned set, char *buf, size_t len)
+{
+	size_t off = 0, j;
+
+	buf[0] = '\0';
+	for (j = 0; j < NTLV_NAMES && off < len; j++)
+		if (set & tlv_names[j].bit)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			                        off ? ", " : "", tlv_names[j].name);
+	return off ? buf : "none";
+}
+
 /* Split value into at most max items (pointers into *copy, which the
  * caller frees).  Returns the count, or 0 after reporting. */
 static int split(struct parser *p, const char *key, const char *value,

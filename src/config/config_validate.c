@@ -3,6 +3,7 @@
  * with SO_REUSEPORT, silently share a port) within one listener, across
  * listeners or with the stats endpoint, and settings that cannot take
  * effect. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ static void report_overlap(struct parser *p, enum overlap ov,
                            const struct listener_cfg *yl,
                            const struct bind_cfg *y)
 {
-	char xs[ADDR_STRLEN], ys[ADDR_STRLEN];
+	char xs[ADDR_STRLEN], ys[ADDR_STRLEN], at[PATH_MAX + 16];
 	char *xlabel = listener_label(xl);
 	char *ylabel = yl != NULL ? listener_label(yl) : strdup("[global]");
 
@@ -96,6 +97,7 @@ static void report_overlap(struct parser *p, enum overlap ov,
 	            sizeof(xs));
 	addr_format((const struct sockaddr *)&y->addr.ss, y->addr.len, ys,
 	            sizeof(ys));
+	cfg_where(p, x->line, y->line, at, sizeof(at));
 	/* IPv6 formatting always brackets; a v4-mapped address would print
 	 * as IPv4, which binds cannot hold as a wildcard, so this is exact. */
 	if (xl == yl) {
@@ -112,22 +114,21 @@ static void report_overlap(struct parser *p, enum overlap ov,
 	}
 	switch (ov) {
 	case OV_SAME:
-		BIND_ERR("%s is already bound by %s on line %d", ys, xlabel,
-		         x->line);
+		BIND_ERR("%s is already bound by %s on %s", ys, xlabel, at);
 		break;
 	case OV_WILDCARD:
-		BIND_ERR("%s overlaps %s bound by %s on line %d", ys, xs,
-		         xlabel, x->line);
+		BIND_ERR("%s overlaps %s bound by %s on %s", ys, xs, xlabel,
+		         at);
 		break;
 	case OV_DUALSTACK:
 		if (y->addr.ss.ss_family == AF_INET6)
 			BIND_ERR("%s is dual-stack and overlaps %s bound by %s "
-			         "on line %d%s", ys, xs, xlabel, x->line,
+			         "on %s%s", ys, xs, xlabel, at,
 			         yl != NULL ? "; set v6only = on" : "");
 		else
 			BIND_ERR("%s overlaps dual-stack %s bound by %s on "
-			         "line %d; set v6only = on in %s", ys, xs,
-			         xlabel, x->line, xlabel);
+			         "%s; set v6only = on in %s", ys, xs, xlabel, at,
+			         xlabel);
 		break;
 	case OV_NONE:
 		break;

@@ -154,6 +154,39 @@ static int not_root(const struct target *t)
 	return -1;
 }
 
+int privdrop_as_user(const char *user, const char *group,
+                     int (*fn)(void *), void *arg)
+{
+	static struct target t;
+	static gid_t saved[MAX_GROUPS];
+	gid_t egid = getegid();
+	int nsaved, rc;
+
+	memset(&t, 0, sizeof(t));
+	t.user = user;
+	t.group = group;
+	if (resolve(&t) < 0)
+		return -1;
+	nsaved = getgroups(MAX_GROUPS, saved);
+	if (nsaved < 0 || setgroups((size_t)t.ngroups, t.groups) < 0 ||
+	    setegid(t.gid) < 0 || seteuid(t.uid) < 0) {
+		log_error("checking access as user %s: %s", user,
+		          strerror(errno));
+		rc = -1;
+	} else {
+		rc = fn(arg);
+	}
+	/* The saved set-user-ID is still 0: this cannot fail, and going on
+	 * with someone else's IDs would be worse than stopping. */
+	if (seteuid(0) < 0 || setegid(egid) < 0 ||
+	    (nsaved >= 0 && setgroups((size_t)nsaved, saved) < 0)) {
+		log_error("switching back to root after checking access as "
+		          "user %s: %s", user, strerror(errno));
+		abort();
+	}
+	return rc;
+}
+
 int privdrop_apply(const char *user, const char *group)
 {
 	static struct target t;         /* MAX_GROUPS gids: not on the stack */

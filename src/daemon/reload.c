@@ -188,6 +188,7 @@ int server_reload(struct server *srv)
 		return defer(srv);
 	notify_reloading();
 	rc = reload(srv);
+	stats_config_loaded(&srv->config_stats, 1, rc == 0, srv->gen->id);
 	/* Done either way: a failed reload leaves the old configuration
 	 * serving. */
 	notify_ready();

@@ -103,6 +103,7 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 	}
 	/* The server holds the current generation until it is replaced. */
 	atomic_store(&srv->gen->refs, 1);
+	stats_config_loaded(&srv->config_stats, 0, 1, srv->gen->id);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct worker *w = &srv->pool.workers[i];
 		w->pool = &srv->pool;
@@ -205,7 +206,8 @@ int server_stats_start(struct server *srv)
 	}
 	srv->stats_http = stats_http_start(srv->pool.workers[0].base, &cfg->stats,
 	                                   &srv->stats_head,
-	                                   srv->worker_accepted, srv->pool.nworkers);
+	                                   srv->worker_accepted, srv->pool.nworkers,
+	                                   &srv->config_stats);
 	return srv->stats_http != NULL ? 0 : -1;
 }
 

@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include <stdio.h>
+#include <time.h>
+
+#include "auto-config.h"
+#include "buildinfo.h"
 #include "log.h"
 #include "end_reason.h"
 #include "stats.h"
@@ -150,6 +154,51 @@ int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted
 	return 0;
 }
 
+void stats_config_loaded(struct stats_config *c, int is_reload, int ok,
+                         unsigned generation)
+{
+	if (is_reload)
+		stats_add(ok ? &c->reloads_ok : &c->reloads_failed, 1);
+	atomic_store(&c->last_reload_time, (int64_t)time(NULL));
+	atomic_store(&c->last_reload_ok, ok ? 1 : 0);
+	if (ok)
+		atomic_store(&c->generation, generation);
+}
+
+int stats_render_config(struct evbuffer *out, const struct stats_config *c)
+{
+	if (family(out, "build_info", "gauge", "Always 1: the version of "
+	           "mptcp-frontd and of the libraries it runs with.") < 0)
+		return -1;
+	ADD("mptcp_frontd_build_info{version=\"%s\",openssl=\"%s\","
+	    "libevent=\"%s\"} 1\n", PACKAGE_VERSION, buildinfo_openssl(),
+	    buildinfo_libevent());
+	if (family(out, "config_reloads_total", "counter", "Configuration "
+	           "reloads (SIGHUP) by result.") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_reloads_total{result=\"ok\"} %llu\n"
+	    "mptcp_frontd_config_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)atomic_load(&c->reloads_ok),
+	    (unsigned long long)atomic_load(&c->reloads_failed));
+	if (family(out, "config_last_reload_timestamp_seconds", "gauge",
+	           "When the configuration was last loaded (start or SIGHUP), "
+	           "in Unix seconds.") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_last_reload_timestamp_seconds %lld\n",
+	    (long long)atomic_load(&c->last_reload_time));
+	if (family(out, "config_last_reload_successful", "gauge",
+	           "1 when the last load of the configuration succeeded.") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_last_reload_successful %d\n",
+	    atomic_load(&c->last_reload_ok));
+	if (family(out, "config_generation", "gauge", "The configuration "
+	           "generation serving new connections (1 at start, +1 per "
+	           "successful reload).") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_generation %u\n", atomic_load(&c->generation));
+	return 0;
+}
+
 #undef ADD
 
 struct stats_http {
@@ -157,6 +206,7 @@ struct stats_http {
 	struct listener_stats *const *head;
 	_Atomic uint64_t *const *worker_accepted;
 	unsigned nworkers;
+	const struct stats_config *config;
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -178,7 +228,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	body = evbuffer_new();
 	if (body == NULL || stats_render(body, *h->head) < 0 ||
-	    stats_render_workers(body, h->worker_accepted, h->nworkers) < 0) {
+	    stats_render_workers(body, h->worker_accepted, h->nworkers) < 0 ||
+	    stats_render_config(body, h->config) < 0) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		if (body)
 			evbuffer_free(body);
@@ -194,7 +245,8 @@ struct stats_http *stats_http_start(struct event_base *base,
                                     const struct addr *bind_addr,
                                     struct listener_stats *const *head,
                                     _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers)
+                                    unsigned nworkers,
+                                    const struct stats_config *config)
 {
 	struct stats_http *h = calloc(1, sizeof(*h));
 	struct addr bound;
@@ -208,6 +260,7 @@ struct stats_http *stats_http_start(struct event_base *base,
 	h->head = head;
 	h->worker_accepted = worker_accepted;
 	h->nworkers = nworkers;
+	h->config = config;
 	fd = socket(bind_addr->ss.ss_family,
 	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -18,6 +18,11 @@ NOBODY_GROUPS=$(id -G nobody | tr ' ' '\n' | sort -n | tr '\n' ' ')
 DAEMON_GID=$(getent group daemon | cut -d: -f3)
 # Reloads re-read the file as nobody: let it through our private dir.
 chmod 711 "$T"
+# The logs and the pidfile live where nobody may create and remove files:
+# -t and start refuse a directory the user cannot write (SIGUSR1 reopens
+# the logs as nobody; the pidfile is removed as nobody).
+RUN=$T/run
+mkdir "$RUN" && chown "$NOBODY_UID" "$RUN"
 
 start_ppecho pp --expect v2 || bail "ppecho did not start"
 PP=$PPECHO_ADDR
@@ -28,8 +33,8 @@ conf() {
 	shift
 	{
 		printf '[global]\nuser = nobody\nworkers = 2\n'
-		printf 'access_log = %s\n' "$T/$name-access.log"
-		printf 'pidfile = %s\n' "$T/$name.pid"
+		printf 'access_log = %s\n' "$RUN/$name-access.log"
+		printf 'pidfile = %s\n' "$RUN/$name.pid"
 		printf '%s\n' "$@"
 		printf '\n[listener:web]\nbind = 127.0.0.1:0\nmptcp = off\n'
 		printf 'backend = %s\n' "$PP"
@@ -91,8 +96,8 @@ all_tasks_are "$FRONTD_PID" CapPrm "$KEEP" \
 	"every thread: permitted capabilities only CAP_NET_BIND_SERVICE ($KEEP)"
 echo_via served "$A"
 tap_check $? "as nobody it still serves" "$T/served.err" "$FRONTD_LOG"
-wait_for_file_line "$T/main-access.log" 'end=' 5
-tap_check $? "the access log opened as root is still written" "$T/main-access.log"
+wait_for_file_line "$RUN/main-access.log" 'end=' 5
+tap_check $? "the access log opened as root is still written" "$RUN/main-access.log"
 
 # A reload (file re-read as nobody) binds a port below 1024.
 LOW=$("$PYTHON" -c 'import socket
