@@ -51,6 +51,8 @@ int addr_unmap_v4(struct sockaddr_storage *ss, socklen_t *len);
 
 /* Family-aware helpers. */
 int addr_is_wildcard(const struct addr *a);   /* 0.0.0.0 or :: */
+/* 127.0.0.0/8, ::1 or ::ffff:127.x.y.z */
+int addr_is_loopback(const struct addr *a);
 int addr_port(const struct addr *a);          /* -1 for unix */
 int addr_equal(const struct addr *a, const struct addr *b); /* family, ip, port / path */
 

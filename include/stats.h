@@ -6,10 +6,8 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
-#include "addr.h"
 
 struct evbuffer;
-struct event_base;
 
 /* Closed MPTCP connections by the most subflows they had: 1, 2, 3, 4,
  * 5-8, more. */
@@ -59,16 +57,5 @@ int stats_render(struct evbuffer *out, struct listener_stats *head);
 /* Append the per-worker accepted-connection counters. */
 int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
                          unsigned nworkers);
-
-/* The HTTP endpoint (evhttp on `base`): GET/HEAD /metrics; other paths
- * 404, other methods 405.  Returns an opaque handle or NULL after
- * logging. */
-struct stats_http;
-struct stats_http *stats_http_start(struct event_base *base,
-                                    const struct addr *bind,
-                                    struct listener_stats *const *head,
-                                    _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers);
-void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */
 
 #endif

@@ -22,6 +22,10 @@ void worker_send(struct worker *w, char msg);
 /* Re-evaluate whether w's current listeners may accept. */
 void worker_update_accepting(struct worker *w);
 
+/* How long accepting pauses after EMFILE & co (the /metrics listener
+ * pauses as long). */
+#define WORKER_BACKOFF_MS 250
+
 /* Accepting failed for lack of descriptors or memory: pause w for a while
  * instead of spinning on a readable listening socket. */
 void worker_backoff(struct worker *w, int err);

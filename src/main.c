@@ -267,6 +267,10 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (o.test_only) {
+		char warning[512];
+		/* Valid, but worth a second look: still exit 0. */
+		if (config_stats_exposed(cfg, warning, sizeof(warning)))
+			fprintf(stderr, "warning: %s\n", warning);
 		printf("configuration OK\n");
 		config_free(cfg);
 		return EX_OK_;

@@ -264,7 +264,7 @@ int listener_open(struct listener *l, struct worker *w,
 	return 0;
 }
 
-static int accept_errno_is_transient(int err)
+int listener_accept_errno_transient(int err)
 {
 	/* Errors about the one connection being accepted: skip it. */
 	return err == ECONNABORTED || err == EPROTO || err == EPERM ||
@@ -297,7 +297,7 @@ static void accept_some(struct lsock *ls, int max)
 			server_release(w, l);
 			if (err == EAGAIN || err == EWOULDBLOCK)
 				return;
-			if (accept_errno_is_transient(err))
+			if (listener_accept_errno_transient(err))
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listening socket
 			 * stays readable, so polling it would spin. */

@@ -1,16 +1,10 @@
-/* Listener counters and the /metrics endpoint. */
-#include <errno.h>
+/* Listener counters and their Prometheus text (stats_http.c serves it). */
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/event.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <stdio.h>
-#include "log.h"
 #include "session.h"
 #include "stats.h"
 
@@ -191,112 +185,3 @@ int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted
 }
 
 #undef ADD
-
-struct stats_http {
-	struct evhttp *http;
-	struct listener_stats *const *head;
-	_Atomic uint64_t *const *worker_accepted;
-	unsigned nworkers;
-};
-
-static void on_request(struct evhttp_request *req, void *arg)
-{
-	struct stats_http *h = arg;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	struct evbuffer *body;
-
-	if (path == NULL || strcmp(path, "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
-		return;
-	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		                  "Allow", "GET, HEAD");
-		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
-		return;
-	}
-	body = evbuffer_new();
-	if (body == NULL || stats_render(body, *h->head) < 0 ||
-	    stats_render_workers(body, h->worker_accepted, h->nworkers) < 0) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		if (body)
-			evbuffer_free(body);
-		return;
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	                  "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
-	evbuffer_free(body);
-}
-
-struct stats_http *stats_http_start(struct event_base *base,
-                                    const struct addr *bind_addr,
-                                    struct listener_stats *const *head,
-                                    _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers)
-{
-	struct stats_http *h = calloc(1, sizeof(*h));
-	struct addr bound;
-	char text[ADDR_STRLEN];
-	int one = 1, fd = -1;
-
-	addr_format((const struct sockaddr *)&bind_addr->ss, bind_addr->len,
-	            text, sizeof(text));
-	if (h == NULL)
-		goto fail;
-	h->head = head;
-	h->worker_accepted = worker_accepted;
-	h->nworkers = nworkers;
-	fd = socket(bind_addr->ss.ss_family,
-	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind_addr->ss.ss_family == AF_INET6) {
-		/* [::]:P serves IPv4 too, as the configuration check assumes,
-		 * whatever net.ipv6.bindv6only says. */
-		int v6only = 0;
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
-	}
-	if (bind(fd, (const struct sockaddr *)&bind_addr->ss,
-	         bind_addr->len) < 0 || listen(fd, 64) < 0)
-		goto fail;
-	bound.len = sizeof(bound.ss);
-	if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
-		goto fail;
-	h->http = evhttp_new(base);
-	if (h->http == NULL)
-		goto fail;
-	/* Scrapes are small: bound what a client may make us hold. */
-	evhttp_set_max_headers_size(h->http, 8192);
-	evhttp_set_max_body_size(h->http, 1024);
-	evhttp_set_timeout(h->http, 10);
-	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	                           EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-	                           EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(h->http, on_request, h);
-	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL)
-		goto fail;
-	log_info("stats: serving /metrics on http://%s/metrics",
-	         addr_format((struct sockaddr *)&bound.ss, bound.len, text,
-	                     sizeof(text)));
-	return h;
-fail:
-	log_error("stats %s: %s", text, strerror(errno));
-	if (h && h->http)
-		evhttp_free(h->http);
-	else if (fd >= 0)
-		close(fd);
-	free(h);
-	return NULL;
-}
-
-void stats_http_stop(struct stats_http *h)
-{
-	if (h == NULL)
-		return;
-	evhttp_free(h->http);   /* closes the bound socket too */
-	free(h);
-}

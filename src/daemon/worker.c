@@ -16,8 +16,6 @@
 #include "session.h"
 #include "worker.h"
 
-#define BACKOFF_MS 250          /* pause after EMFILE & co */
-
 static struct timeval ms_tv(uint64_t ms)
 {
 	struct timeval tv = { (time_t)(ms / 1000),
@@ -84,12 +82,12 @@ static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
 
 void worker_backoff(struct worker *w, int err)
 {
-	struct timeval tv = ms_tv(BACKOFF_MS);
+	struct timeval tv = ms_tv(WORKER_BACKOFF_MS);
 
 	if (w->backoff)
 		return;
 	log_warn("accept: %s: pausing new connections for %d ms "
-	         "(%llu open)", strerror(err), BACKOFF_MS,
+	         "(%llu open)", strerror(err), WORKER_BACKOFF_MS,
 	         (unsigned long long)atomic_load(&w->srv->active));
 	w->backoff = 1;
 	worker_update_accepting(w);
