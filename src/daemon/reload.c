@@ -2,15 +2,15 @@
  * the current generation without dropping anything.
  *
  *   1. Parse and validate.  Any error: log them all, change nothing.
- *   2. For every worker, build a listener set for the new generation,
- *      taking over each listening socket whose configured address, v6only
- *      and mptcp mode are unchanged (the port never closes) and opening
- *      new ones for the rest (SO_REUSEPORT lets a TCP and an MPTCP socket
- *      share the port while both exist).  Any failure: give the sockets
- *      back, close the new ones, change nothing.
- *   3. Bind a changed `stats` address (the old endpoint keeps serving);
- *      failure: as in 2.  Apply the global settings that can change at
- *      run time.
+ *   2. Bind a changed `stats` address (the old endpoint keeps serving
+ *      meanwhile).  For every worker, build a listener set for the new
+ *      generation, taking over each listening socket whose configured
+ *      address, v6only and mptcp mode are unchanged (the port never
+ *      closes) and opening new ones for the rest (SO_REUSEPORT lets a TCP
+ *      and an MPTCP socket share the port while both exist).  Any
+ *      failure: give the sockets back, close the new ones and the new
+ *      stats socket, change nothing.
+ *   3. Apply the global settings that can change at run time.
  *   4. Hand each worker its set; it swaps it in on its own thread.  The
  *      old set stops accepting (closing the sockets nobody took over) and
  *      lives on until its last session ends: established connections keep
@@ -123,7 +123,7 @@ static int reload(struct server *srv)
 	struct gen *g, *old = srv->gen;
 	struct stats_http *stats = NULL;
 	unsigned built = 0;
-	int restats;
+	int restats, stats_ok;
 
 	log_info("SIGHUP: reloading %s", srv->config_path);
 	if (config_load(srv->config_path, &cfg, &errs) < 0) {
@@ -144,7 +144,11 @@ static int reload(struct server *srv)
 		config_free(cfg);
 		return -1;
 	}
-	for (; built < srv->nworkers; built++) {
+	/* A new /metrics address is bound first, while the old endpoint
+	 * still serves: a failure keeps both the old configuration and it. */
+	restats = stats_changed(old->cfg, cfg);
+	stats_ok = !restats || server_stats_open(srv, cfg, &stats) == 0;
+	for (; stats_ok && built < srv->nworkers; built++) {
 		struct worker *w = &srv->workers[built];
 		/* server_set_new binds workers after the first to the
 		 * addresses worker 0's new set got. */
@@ -156,11 +160,7 @@ static int reload(struct server *srv)
 		if (sets[built] == NULL)
 			break;
 	}
-	/* A new /metrics address is bound now, while the old endpoint still
-	 * serves: a failure keeps both the old configuration and it. */
-	restats = stats_changed(old->cfg, cfg);
-	if (built < srv->nworkers ||
-	    (restats && server_stats_open(srv, cfg, &stats) < 0) ||
+	if (!stats_ok || built < srv->nworkers ||
 	    apply_globals(srv, old->cfg, cfg) < 0) {
 		stats_http_stop(stats);
 		abandon_sets(sets, built);
