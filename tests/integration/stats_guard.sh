@@ -19,18 +19,23 @@ require_cmd curl prlimit
 start_ppecho pp --expect v2 || bail "ppecho did not start"
 PP_ADDR=$PPECHO_ADDR
 
-# ---- 1. descriptor exhaustion --------------------------------------------
-conf=$(write_config nofile <<EOF
-[global]
-workers = 1
-stats = 127.0.0.1:0
+# conf NAME STATS LISTENER...: $T/NAME.ini with one worker, `stats =
+# STATS` and a plain TCP listener relaying to ppecho per LISTENER name;
+# prints its path.
+conf() {
+	local name=$1 stats=$2 l
+	shift 2
+	{
+		printf '[global]\nworkers = 1\nstats = %s\n' "$stats"
+		for l in "$@"; do
+			printf '\n[listener:%s]\nbind = 127.0.0.1:0\nbackend = %s\nmptcp = off\n' \
+				"$l" "$PP_ADDR"
+		done
+	} | write_config "$name"
+}
 
-[listener:n]
-bind = 127.0.0.1:0
-backend = $PP_ADDR
-mptcp = off
-EOF
-)
+# ---- 1. descriptor exhaustion --------------------------------------------
+conf=$(conf nofile 127.0.0.1:0 n)
 start_frontd nofile "$conf" || bail "mptcp-frontd (nofile) did not start"
 ADDR=$(frontd_addr n)
 STATS=$(frontd_stats_addr)
@@ -81,17 +86,7 @@ tap_like "$(grep 'stats: accepting again' "$FRONTD_LOG")" 'after [0-9]+ failed a
 stop_pid "$FRONTD_PID"
 
 # ---- 2. deadline, connection cap, exposure warning -------------------------
-conf=$(write_config bounded <<EOF
-[global]
-workers = 1
-stats = 127.0.0.1:0
-
-[listener:b]
-bind = 127.0.0.1:0
-backend = $PP_ADDR
-mptcp = off
-EOF
-)
+conf=$(conf bounded 127.0.0.1:0 b)
 start_frontd bounded "$conf" || bail "mptcp-frontd (bounded) did not start"
 STATS=$(frontd_stats_addr)
 # 50 bytes at one every 0.5 s would take 25 s; a byte never waits long
@@ -151,33 +146,11 @@ tap_check $? "the same warning is logged at start" "$FRONTD_LOG"
 stop_pid "$FRONTD_PID"
 
 # ---- 3. a reload to an unbindable stats address -----------------------------
-ACTIVE=$T/active.ini
-cat >"$ACTIVE" <<EOF
-[global]
-stats = 127.0.0.1:0
-
-[listener:r]
-bind = 127.0.0.1:0
-backend = $PP_ADDR
-mptcp = off
-EOF
+ACTIVE=$(conf active 127.0.0.1:0 r)
 start_frontd reload "$ACTIVE" || bail "mptcp-frontd (reload) did not start"
 STATS=$(frontd_stats_addr)
 # 192.0.2.1 is on no interface here: bind fails with EADDRNOTAVAIL.
-cat >"$ACTIVE" <<EOF
-[global]
-stats = 192.0.2.1:9090
-
-[listener:r]
-bind = 127.0.0.1:0
-backend = $PP_ADDR
-mptcp = off
-
-[listener:new]
-bind = 127.0.0.1:0
-backend = $PP_ADDR
-mptcp = off
-EOF
+conf active 192.0.2.1:9090 r new >/dev/null
 kill -HUP "$FRONTD_PID"
 wait_for_file_line "$FRONTD_LOG" 'reload (failed|.*configuration generation 2)|reloaded ' 10 \
 	"$FRONTD_PID"
