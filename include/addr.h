@@ -63,6 +63,8 @@ void addr_sa_store(union addr_sa *to, const struct sockaddr_storage *from,
 
 /* Family-aware helpers. */
 int addr_is_wildcard(const struct addr *a);   /* 0.0.0.0 or :: */
+/* 127.0.0.0/8, ::1 or ::ffff:127.x.y.z */
+int addr_is_loopback(const struct addr *a);
 int addr_port(const struct addr *a);          /* -1 for unix */
 int addr_equal(const struct addr *a, const struct addr *b); /* family, ip, port / path */
 

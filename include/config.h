@@ -73,6 +73,7 @@ struct config {
 	unsigned pipe_size;     /* splice pipe size in bytes; 0 = kernel's */
 	int stats_enabled;      /* stats = ADDR given (not off) */
 	struct addr stats;      /* where /metrics is served */
+	int stats_line;         /* its line in the file, for warnings */
 	char *user;             /* drop privileges to it; NULL when unset */
 	char *group;            /* NULL: the user's groups */
 	struct listener_cfg *listeners;
@@ -105,6 +106,12 @@ int config_load_string(const char *text, const char *name,
 int config_dump(FILE *out, const struct config *cfg);
 
 void config_free(struct config *cfg);           /* NULL is a no-op */
+
+/* /metrics has no authentication: when `stats` binds anything but a
+ * loopback address, write "FILE:LINE: [global] stats: ..." (the warning
+ * and how to restrict it) into buf and return 1; otherwise return 0.
+ * Shown by -t and logged whenever the endpoint starts. */
+int config_stats_exposed(const struct config *cfg, char *buf, size_t cap);
 void config_errors_free(struct config_errors *errs);
 
 /* Log, for every listener of cfg (at start and after each reload), what

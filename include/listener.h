@@ -96,6 +96,10 @@ void listener_set_accepting(struct listener *l, int on);
  * queued on them, so those clients are served rather than reset. */
 void listener_drain_queue(struct listener *l);
 
+/* Whether accept(2) failing with err concerns only the connection being
+ * accepted (skip it and go on), unlike EMFILE & co (back off). */
+int listener_accept_errno_transient(int err);
+
 /* Undo listener_open before the set was ever handed to its worker: give
  * taken-over sockets back to their old lsock, close the new ones. */
 void listener_abandon(struct listener *l);

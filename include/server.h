@@ -50,8 +50,15 @@ struct gen *server_gen_new(struct server *srv, struct config *cfg);
 struct listener_set *server_set_new(struct server *srv, struct worker *w,
                                     struct gen *g, struct listener_set *old);
 
-/* (Re)start /metrics per the current generation's `stats` key. */
-int server_stats_start(struct server *srv);
+/* Bind /metrics per cfg's `stats` key, accepting at once; *out is NULL
+ * when stats = off.  Returns -1 after logging when it cannot bind. */
+int server_stats_open(struct server *srv, const struct config *cfg,
+                      struct stats_http **out);
+
+/* Make h (NULL: none) the /metrics endpoint, stopping the previous one,
+ * and announce it (with a warning when srv->gen's `stats` is not a
+ * loopback address). */
+void server_stats_install(struct server *srv, struct stats_http *h);
 
 /* Reload the configuration file (SIGHUP).  Returns 0 when applied. */
 int server_reload(struct server *srv);

@@ -1,5 +1,21 @@
-/* The stats listener: /metrics in Prometheus text format over HTTP
- * (evhttp), from the counters of include/stats.h. */
+/* The /metrics endpoint: a small HTTP/1.x server on one event loop (worker
+ * 0's), written here rather than taken from evhttp so that accept, the
+ * number of connections and each request's lifetime are ours to bound.
+ *
+ *   - GET or HEAD /metrics (any query string) answers 200 with the
+ *     Prometheus text; another path 404; another method 405.  Every
+ *     response ends the connection (Connection: close).
+ *   - At most STATS_HTTP_MAX_CONNS connections at once: further clients
+ *     wait in the listen backlog until one ends (never more than the
+ *     deadline).
+ *   - Each connection is closed STATS_HTTP_DEADLINE_MS after it was
+ *     accepted, whatever state it is in (a 408 is sent first when no
+ *     response was), so a byte-a-second sender cannot hold a slot.
+ *   - A request (line and headers) longer than STATS_HTTP_REQUEST_MAX
+ *     bytes is answered 431.
+ *   - accept failing with EMFILE & co pauses accepting for
+ *     WORKER_BACKOFF_MS, as the proxy listeners do; the first failure is
+ *     logged, later ones are not until a connection is accepted again. */
 #ifndef FRONTD_STATS_HTTP_H
 #define FRONTD_STATS_HTTP_H
 
@@ -8,31 +24,29 @@
 #include "addr.h"
 #include "stats.h"
 
-struct evbuffer;
+#define STATS_HTTP_MAX_CONNS 16
+#define STATS_HTTP_DEADLINE_MS 5000
+#define STATS_HTTP_REQUEST_MAX 8192
+
 struct event_base;
-
-/* Append the Prometheus text exposition of every listener's counters.
- * Returns 0, or -1 when the buffer could not grow. */
-int stats_render(struct evbuffer *out, struct listener_stats *head);
-
-/* Append the per-worker accepted-connection counters. */
-int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
-                         unsigned nworkers);
-
-/* Append build_info (version and run-time library versions) and the
- * configuration's reload counters, last reload and generation. */
-int stats_render_config(struct evbuffer *out, const struct stats_config *c);
-
-/* The HTTP endpoint (evhttp on `base`): GET/HEAD /metrics; other paths
- * 404, other methods 405.  Returns an opaque handle or NULL after
- * logging. */
 struct stats_http;
-struct stats_http *stats_http_start(struct event_base *base,
-                                    const struct addr *bind,
-                                    struct listener_stats *const *head,
-                                    _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers,
-                                    const struct stats_config *config);
-void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */
+
+/* Bind and listen on `bind` and start accepting on `base`.  The caller
+ * announces it with stats_http_announce() once it is committed to it (a
+ * reload binds before it knows it will succeed).  Returns NULL after
+ * logging "stats ADDR: reason". */
+struct stats_http *stats_http_open(struct event_base *base,
+                                   const struct addr *bind,
+                                   struct listener_stats *const *head,
+                                   _Atomic uint64_t *const *worker_accepted,
+                                   unsigned nworkers,
+                                   const struct stats_config *config);
+
+/* Log "stats: serving /metrics on http://ADDR/metrics" (the bound
+ * address: port 0 resolved). */
+void stats_http_announce(const struct stats_http *h);
+
+/* Close the listening socket and every connection.  NULL is a no-op. */
+void stats_http_stop(struct stats_http *h);
 
 #endif

@@ -68,6 +68,10 @@ void worker_send(struct worker *w, char msg);
 /* Re-evaluate whether w's current listeners may accept. */
 void worker_update_accepting(struct worker *w);
 
+/* How long accepting pauses after EMFILE & co (the /metrics listener
+ * pauses as long). */
+#define WORKER_BACKOFF_MS 250
+
 void worker_free(struct worker *w);
 
 #endif

@@ -242,8 +242,13 @@ static int test_config(const struct options *o, struct config *cfg,
 
 	log_set_level(o->log_level >= 0 ? (enum log_level)o->log_level
 	                                : cfg->log_level);
+	char warning[512];
+
 	preflight_warn(pf, cfg, 0);
 	config_announce(cfg);
+	/* Valid, but worth a second look: still exit 0. */
+	if (config_stats_exposed(cfg, warning, sizeof(warning)))
+		log_warn("%s", warning);
 	/* -T keeps stdout for the configuration alone. */
 	fprintf(o->test_only == 2 ? stderr : stdout, "%s: configuration OK%s\n",
 	        cfg->path, cfg->nfiles > 1 ? " (with the files it includes)" : "");

@@ -2,6 +2,7 @@
  * IP addresses only: resolving host names is the caller's business (the
  * configuration does it once at load time), so nothing here blocks. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -328,6 +329,23 @@ int addr_is_wildcard(const struct addr *a)
 		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
 	case AF_INET6:
 		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	default:
+		return 0;
+	}
+}
+
+int addr_is_loopback(const struct addr *a)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->ss;
+	const uint8_t *b = sin6->sin6_addr.s6_addr;
+
+	switch (a->ss.ss_family) {
+	case AF_INET:
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127);
 	default:
 		return 0;
 	}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -53,3 +54,14 @@ void stats_free_all(struct listener_stats *head)
 	}
 }
 
+
+void stats_config_loaded(struct stats_config *c, int is_reload, int ok,
+                         unsigned generation)
+{
+	if (is_reload)
+		stats_add(ok ? &c->reloads_ok : &c->reloads_failed, 1);
+	atomic_store(&c->last_reload_time, (int64_t)time(NULL));
+	atomic_store(&c->last_reload_ok, ok ? 1 : 0);
+	if (ok)
+		atomic_store(&c->generation, generation);
+}

@@ -168,6 +168,7 @@ static void set_stats(struct parser *p, const char *key, const char *value)
 		return;
 	}
 	p->cfg->stats_enabled = 1;
+	p->cfg->stats_line = p->lineno;
 }
 
 /* user / group: a name this system knows (checked now, so that -t tells;

@@ -5,6 +5,7 @@
  * effect. */
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,4 +278,20 @@ void cfg_validate(struct parser *p)
 	if (cfg->nlisteners == 0)
 		cfg_err_add(p, 0, NULL, NULL,
 		            "no [listener:NAME] section: nothing to do");
+}
+
+int config_stats_exposed(const struct config *cfg, char *buf, size_t cap)
+{
+	char where[ADDR_STRLEN];
+
+	if (!cfg->stats_enabled || addr_is_loopback(&cfg->stats))
+		return 0;
+	addr_format((const struct sockaddr *)&cfg->stats.ss, cfg->stats.len,
+	            where, sizeof(where));
+	snprintf(buf, cap, "%s:%d: [global] stats: %s is not a loopback "
+	         "address and /metrics has no authentication: anyone who can "
+	         "reach it reads every counter; bind 127.0.0.1 or [::1], or "
+	         "let only the scraper in with a firewall rule",
+	         cfg->path, cfg->stats_line, where);
+	return 1;
 }

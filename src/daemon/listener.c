@@ -274,7 +274,7 @@ int listener_open(struct listener *l, const struct listener_cfg *cfg,
 	return 0;
 }
 
-static int accept_errno_is_transient(int err)
+int listener_accept_errno_transient(int err)
 {
 	/* Errors about the one connection being accepted: skip it. */
 	return err == ECONNABORTED || err == EPROTO || err == EPERM ||
@@ -307,7 +307,7 @@ static void accept_some(struct lsock *ls, int max)
 			l->hooks->release(l);
 			if (err == EAGAIN || err == EWOULDBLOCK)
 				return;
-			if (accept_errno_is_transient(err))
+			if (listener_accept_errno_transient(err))
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listening socket
 			 * stays readable, so polling it would spin. */

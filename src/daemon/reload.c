@@ -2,12 +2,14 @@
  * the current generation without dropping anything.
  *
  *   1. Parse and validate.  Any error: log them all, change nothing.
- *   2. For every worker, build a listener set for the new generation,
- *      taking over each listening socket whose configured address, v6only
- *      and mptcp mode are unchanged (the port never closes) and opening
- *      new ones for the rest (SO_REUSEPORT lets a TCP and an MPTCP socket
- *      share the port while both exist).  Any failure: give the sockets
- *      back, close the new ones, change nothing.
+ *   2. Bind a changed `stats` address (the old endpoint keeps serving
+ *      meanwhile).  For every worker, build a listener set for the new
+ *      generation, taking over each listening socket whose configured
+ *      address, v6only and mptcp mode are unchanged (the port never
+ *      closes) and opening new ones for the rest (SO_REUSEPORT lets a TCP
+ *      and an MPTCP socket share the port while both exist).  Any
+ *      failure: give the sockets back, close the new ones and the new
+ *      stats socket, change nothing.
  *   3. Apply the global settings that can change at run time.
  *   4. Hand each worker its set; it swaps it in on its own thread.  The
  *      old set stops accepting (closing the sockets nobody took over) and
@@ -24,6 +26,7 @@
 #include "notify.h"
 #include "relay.h"
 #include "server.h"
+#include "stats_http.h"
 #include "worker.h"
 
 #define RELOAD_RETRY_MS 50
@@ -118,7 +121,9 @@ static int reload(struct server *srv)
 	struct config *cfg = NULL;
 	struct listener_set **sets;
 	struct gen *g, *old = srv->gen;
+	struct stats_http *stats = NULL;
 	unsigned built = 0;
+	int restats, stats_ok;
 
 	log_info("SIGHUP: reloading %s", srv->config_path);
 	if (config_load(srv->config_path, &cfg, &errs) < 0) {
@@ -139,7 +144,11 @@ static int reload(struct server *srv)
 		config_free(cfg);
 		return -1;
 	}
-	for (; built < srv->pool.nworkers; built++) {
+	/* A new /metrics address is bound first, while the old endpoint
+	 * still serves: a failure keeps both the old configuration and it. */
+	restats = stats_changed(old->cfg, cfg);
+	stats_ok = !restats || server_stats_open(srv, cfg, &stats) == 0;
+	for (; stats_ok && built < srv->pool.nworkers; built++) {
 		struct worker *w = &srv->pool.workers[built];
 		/* server_set_new binds workers after the first to the
 		 * addresses worker 0's new set got. */
@@ -151,7 +160,9 @@ static int reload(struct server *srv)
 		if (sets[built] == NULL)
 			break;
 	}
-	if (built < srv->pool.nworkers || apply_globals(srv, old->cfg, cfg) < 0) {
+	if (!stats_ok || built < srv->pool.nworkers ||
+	    apply_globals(srv, old->cfg, cfg) < 0) {
+		stats_http_stop(stats);
 		abandon_sets(sets, built);
 		free(sets);
 		log_error("reload failed: still running configuration "
@@ -171,8 +182,8 @@ static int reload(struct server *srv)
 		worker_send(&srv->pool.workers[i], WORKER_MSG_SWAP);
 	}
 	free(sets);
-	if (stats_changed(old->cfg, cfg) && server_stats_start(srv) < 0)
-		log_error("reload: /metrics is not served");
+	if (restats)
+		server_stats_install(srv, stats);
 	log_info("reloaded %s: configuration generation %u, %zu listener%s",
 	         srv->config_path, g->id, cfg->nlisteners,
 	         cfg->nlisteners == 1 ? "" : "s");

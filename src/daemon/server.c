@@ -14,6 +14,26 @@
 #include "stats_http.h"
 #include "worker.h"
 
+/* libevent's own diagnostics go to our log, with our levels, instead of
+ * its default of bare lines on stderr. */
+static void on_libevent_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	case EVENT_LOG_WARN:
+		log_warn("libevent: %s", msg);
+		break;
+	default:
+		log_error("libevent: %s", msg);
+		break;
+	}
+}
+
 struct gen *server_gen_new(struct server *srv, struct config *cfg)
 {
 	static unsigned next_id = 1;
@@ -90,6 +110,7 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 		return NULL;
 	}
 	srv->log_level_override = -1;
+	event_set_log_callback(on_libevent_log);
 	atomic_store(&srv->pool.max_connections, cfg->max_connections);
 	srv->gen = server_gen_new(srv, cfg);
 	srv->pool.workers = calloc(nworkers, sizeof(*srv->pool.workers));
@@ -188,31 +209,44 @@ static int add_signals(struct server *srv, struct event_base *base)
 
 /* /metrics runs on worker 0, i.e. the main thread, which alone changes the
  * stats registry. */
-int server_stats_start(struct server *srv)
+int server_stats_open(struct server *srv, const struct config *cfg,
+                      struct stats_http **out)
 {
-	const struct config *cfg = srv->gen->cfg;
-
-	stats_http_stop(srv->stats_http);
-	srv->stats_http = NULL;
+	*out = NULL;
 	if (!cfg->stats_enabled)
 		return 0;
 	if (srv->worker_accepted == NULL) {
 		srv->worker_accepted = calloc(srv->pool.nworkers,
 		                              sizeof(*srv->worker_accepted));
-		if (srv->worker_accepted == NULL)
+		if (srv->worker_accepted == NULL) {
+			log_error("stats: out of memory");
 			return -1;
+		}
 		for (unsigned i = 0; i < srv->pool.nworkers; i++)
 			srv->worker_accepted[i] = &srv->pool.workers[i].accepted;
 	}
-	srv->stats_http = stats_http_start(srv->pool.workers[0].base, &cfg->stats,
-	                                   &srv->stats_head,
-	                                   srv->worker_accepted, srv->pool.nworkers,
-	                                   &srv->config_stats);
-	return srv->stats_http != NULL ? 0 : -1;
+	*out = stats_http_open(srv->pool.workers[0].base, &cfg->stats,
+	                       &srv->stats_head, srv->worker_accepted,
+	                       srv->pool.nworkers, &srv->config_stats);
+	return *out != NULL ? 0 : -1;
+}
+
+void server_stats_install(struct server *srv, struct stats_http *h)
+{
+	char warning[512];
+
+	stats_http_stop(srv->stats_http);
+	srv->stats_http = h;
+	if (h == NULL)
+		return;
+	stats_http_announce(h);
+	if (config_stats_exposed(srv->gen->cfg, warning, sizeof(warning)))
+		log_warn("%s", warning);
 }
 
 int server_run(struct server *srv, server_ready_fn ready, void *arg)
 {
+	struct stats_http *stats;
 	sigset_t block, old;
 	unsigned started = 1;
 	int rc = 0;
@@ -222,8 +256,9 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 		if (worker_init(&srv->pool.workers[i]) < 0)
 			return -1;
 	if (add_signals(srv, srv->pool.workers[0].base) < 0 ||
-	    server_stats_start(srv) < 0)
+	    server_stats_open(srv, srv->gen->cfg, &stats) < 0)
 		return -1;
+	server_stats_install(srv, stats);
 
 	/* Signals are for the main thread: workers start with them blocked. */
 	sigemptyset(&block);

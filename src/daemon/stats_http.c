@@ -1,315 +1,431 @@
-/* The /metrics endpoint: the counters of include/stats.h in Prometheus
- * text format, served with evhttp. */
+/* The /metrics endpoint (see stats_http.h for what it promises).  Runs on
+ * one event loop; nothing here is shared with other threads except the
+ * counters it reads. */
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/http.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <stdio.h>
-#include <time.h>
-
-#include "auto-config.h"
-#include "buildinfo.h"
+#include "clock.h"
+#include "listener.h"
 #include "log.h"
-#include "end_reason.h"
-#include "stats.h"
+#include "metrics.h"
 #include "stats_http.h"
+#include "worker.h"
 
-static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
-	STATS_SUBFLOW_BUCKET_LE
+#define LISTEN_BACKLOG 64
+
+struct stats_conn {
+	struct stats_http *h;
+	struct bufferevent *bev;        /* owns the socket */
+	struct event *deadline;
+	struct stats_conn *prev, *next;
+	size_t got;                     /* request bytes consumed so far */
+	int have_line;                  /* request line read */
+	int status;                     /* decided by the request line */
+	int head_only;                  /* HEAD: no body */
+	int responded;                  /* response queued: now lingering */
 };
 
-static uint64_t rd(_Atomic uint64_t *c)
-{
-	return atomic_load_explicit(c, memory_order_relaxed);
-}
-
-#define ADD(...) do { if (evbuffer_add_printf(out, __VA_ARGS__) < 0) return -1; } while (0)
-
-static int family(struct evbuffer *out, const char *name, const char *type,
-                  const char *help)
-{
-	ADD("# HELP mptcp_frontd_%s %s\n# TYPE mptcp_frontd_%s %s\n", name,
-	    help, name, type);
-	return 0;
-}
-
-/* One counter family, one sample per listener. */
-static int per_listener(struct evbuffer *out, struct listener_stats *head,
-                        const char *name, const char *type, const char *help,
-                        size_t field_offset)
-{
-	if (family(out, name, type, help) < 0)
-		return -1;
-	for (struct listener_stats *st = head; st != NULL; st = st->next) {
-		_Atomic uint64_t *c =
-			(_Atomic uint64_t *)((char *)st + field_offset);
-		ADD("mptcp_frontd_%s{listener=\"%s\"} %llu\n", name, st->name,
-		    (unsigned long long)rd(c));
-	}
-	return 0;
-}
-
-/* A counter family with two samples per listener, told apart by `label`
- * (value a at offset a_off, value b at offset b_off). */
-static int split(struct evbuffer *out, struct listener_stats *head,
-                 const char *name, const char *help, const char *label,
-                 const char *a, size_t a_off, const char *b, size_t b_off)
-{
-	if (family(out, name, "counter", help) < 0)
-		return -1;
-	for (struct listener_stats *st = head; st != NULL; st = st->next) {
-		ADD("mptcp_frontd_%s{listener=\"%s\",%s=\"%s\"} %llu\n", name,
-		    st->name, label, a,
-		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + a_off)));
-		ADD("mptcp_frontd_%s{listener=\"%s\",%s=\"%s\"} %llu\n", name,
-		    st->name, label, b,
-		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + b_off)));
-	}
-	return 0;
-}
-
-int stats_render(struct evbuffer *out, struct listener_stats *head)
-{
-	struct listener_stats *st;
-
-	if (split(out, head, "connections_accepted_total",
-	          "Client connections accepted, by what the client negotiated: "
-	          "mptcp, or tcp (plain TCP client or MPTCP fallback).",
-	          "proto", "mptcp",
-	          offsetof(struct listener_stats, accepted_mptcp), "tcp",
-	          offsetof(struct listener_stats, accepted_tcp)) < 0)
-		return -1;
-	if (per_listener(out, head, "connections_active", "gauge",
-	                 "Client connections open now.",
-	                 offsetof(struct listener_stats, active)) < 0 ||
-	    per_listener(out, head, "backend_connect_failures_total",
-	                 "counter", "Backend connection attempts that failed "
-	                 "(refused, timed out, ...).",
-	                 offsetof(struct listener_stats, connect_failures)) < 0)
-		return -1;
-	if (split(out, head, "bytes_relayed_total",
-	          "Payload bytes relayed (PROXY header not counted).",
-	          "direction", "client_to_backend",
-	          offsetof(struct listener_stats, bytes_in), "backend_to_client",
-	          offsetof(struct listener_stats, bytes_out)) < 0)
-		return -1;
-	if (split(out, head, "tls_handshakes_total",
-	          "TLS handshakes completed on listeners that terminate TLS: "
-	          "full, or resumed from a session ticket.",
-	          "type", "full", offsetof(struct listener_stats, tls_full),
-	          "resumed", offsetof(struct listener_stats, tls_resumed)) < 0)
-		return -1;
-	if (family(out, "connections_closed_total", "counter",
-	           "Closed client connections by how they ended.") < 0)
-		return -1;
-	for (st = head; st != NULL; st = st->next)
-		for (int r = 0; r < END_REASON_COUNT; r++)
-			ADD("mptcp_frontd_connections_closed_total{listener="
-			    "\"%s\",reason=\"%s\"} %llu\n",
-			    st->name, end_reason_name(r),
-			    (unsigned long long)rd(&st->closed[r]));
-	if (family(out, "subflows", "histogram",
-	           "Closed MPTCP connections by the most subflows they had "
-	           "open at once.") < 0)
-		return -1;
-	for (st = head; st != NULL; st = st->next) {
-		const char *n = st->name;
-		uint64_t cum = 0;
-		for (int b = 0; b < STATS_SUBFLOW_BUCKETS; b++) {
-			cum += rd(&st->subflow_hist[b]);
-			if (b < STATS_SUBFLOW_BUCKETS - 1)
-				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
-				    "le=\"%u\"} %llu\n", n, bucket_le[b],
-				    (unsigned long long)cum);
-			else
-				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
-				    "le=\"+Inf\"} %llu\n", n,
-				    (unsigned long long)cum);
-		}
-		ADD("mptcp_frontd_subflows_sum{listener=\"%s\"} %llu\n", n,
-		    (unsigned long long)rd(&st->subflow_sum));
-		ADD("mptcp_frontd_subflows_count{listener=\"%s\"} %llu\n", n,
-		    (unsigned long long)cum);
-	}
-	return per_listener(out, head, "subflows_max", "gauge",
-	                    "Most subflows any MPTCP connection had.",
-	                    offsetof(struct listener_stats, subflow_max));
-}
-
-int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
-                         unsigned nworkers)
-{
-	if (family(out, "worker_connections_accepted_total", "counter",
-	           "Client connections accepted by each worker thread.") < 0)
-		return -1;
-	for (unsigned i = 0; i < nworkers; i++)
-		ADD("mptcp_frontd_worker_connections_accepted_total{worker=\"%u\"} "
-		    "%llu\n", i, (unsigned long long)rd(accepted[i]));
-	return 0;
-}
-
-void stats_config_loaded(struct stats_config *c, int is_reload, int ok,
-                         unsigned generation)
-{
-	if (is_reload)
-		stats_add(ok ? &c->reloads_ok : &c->reloads_failed, 1);
-	atomic_store(&c->last_reload_time, (int64_t)time(NULL));
-	atomic_store(&c->last_reload_ok, ok ? 1 : 0);
-	if (ok)
-		atomic_store(&c->generation, generation);
-}
-
-int stats_render_config(struct evbuffer *out, const struct stats_config *c)
-{
-	if (family(out, "build_info", "gauge", "Always 1: the version of "
-	           "mptcp-frontd and of the libraries it runs with.") < 0)
-		return -1;
-	ADD("mptcp_frontd_build_info{version=\"%s\",openssl=\"%s\","
-	    "libevent=\"%s\"} 1\n", PACKAGE_VERSION, buildinfo_openssl(),
-	    buildinfo_libevent());
-	if (family(out, "config_reloads_total", "counter", "Configuration "
-	           "reloads (SIGHUP) by result.") < 0)
-		return -1;
-	ADD("mptcp_frontd_config_reloads_total{result=\"ok\"} %llu\n"
-	    "mptcp_frontd_config_reloads_total{result=\"failed\"} %llu\n",
-	    (unsigned long long)atomic_load(&c->reloads_ok),
-	    (unsigned long long)atomic_load(&c->reloads_failed));
-	if (family(out, "config_last_reload_timestamp_seconds", "gauge",
-	           "When the configuration was last loaded (start or SIGHUP), "
-	           "in Unix seconds.") < 0)
-		return -1;
-	ADD("mptcp_frontd_config_last_reload_timestamp_seconds %lld\n",
-	    (long long)atomic_load(&c->last_reload_time));
-	if (family(out, "config_last_reload_successful", "gauge",
-	           "1 when the last load of the configuration succeeded.") < 0)
-		return -1;
-	ADD("mptcp_frontd_config_last_reload_successful %d\n",
-	    atomic_load(&c->last_reload_ok));
-	if (family(out, "config_generation", "gauge", "The configuration "
-	           "generation serving new connections (1 at start, +1 per "
-	           "successful reload).") < 0)
-		return -1;
-	ADD("mptcp_frontd_config_generation %u\n", atomic_load(&c->generation));
-	return 0;
-}
-
-#undef ADD
-
 struct stats_http {
-	struct evhttp *http;
+	struct event_base *base;
+	int fd;
+	struct addr bound;
+	struct event *accept_ev, *backoff_ev;
+	int accepting;                  /* accept_ev added */
+	int backoff;                    /* paused after EMFILE & co */
+	uint64_t failures;              /* failed accepts since the warning */
+	struct stats_conn *conns;
+	unsigned nconns;
 	struct listener_stats *const *head;
 	_Atomic uint64_t *const *worker_accepted;
 	unsigned nworkers;
 	const struct stats_config *config;
 };
 
-static void on_request(struct evhttp_request *req, void *arg)
+/* Accept while not paused and below the cap; otherwise clients wait in
+ * the backlog. */
+static void update_accepting(struct stats_http *h)
 {
-	struct stats_http *h = arg;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	struct evbuffer *body;
+	int want = !h->backoff && h->nconns < STATS_HTTP_MAX_CONNS;
 
-	if (path == NULL || strcmp(path, "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
+	if (want == h->accepting)
 		return;
+	if (want)
+		event_add(h->accept_ev, NULL);
+	else
+		event_del(h->accept_ev);
+	h->accepting = want;
+}
+
+static void conn_free(struct stats_conn *c)
+{
+	struct stats_http *h = c->h;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	event_free(c->deadline);
+	bufferevent_free(c->bev);
+	free(c);
+	h->nconns--;
+	update_accepting(h);
+}
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 431: return "Request Header Fields Too Large";
+	default: return "Internal Server Error";
 	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		                  "Allow", "GET, HEAD");
-		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
-		return;
+}
+
+/* The body for c->status: the metrics, or one line saying what went
+ * wrong.  On a render failure c->status becomes 500. */
+static struct evbuffer *make_body(struct stats_conn *c)
+{
+	struct stats_http *h = c->h;
+	struct evbuffer *body = evbuffer_new();
+
+	if (body == NULL)
+		return NULL;
+	if (c->status == 200 &&
+	    (metrics_render(body, *h->head) < 0 ||
+	     metrics_render_workers(body, h->worker_accepted, h->nworkers) < 0 ||
+	     (h->config != NULL &&
+	      metrics_render_config(body, h->config) < 0))) {
+		evbuffer_drain(body, evbuffer_get_length(body));
+		c->status = 500;
 	}
-	body = evbuffer_new();
-	if (body == NULL || stats_render(body, *h->head) < 0 ||
-	    stats_render_workers(body, h->worker_accepted, h->nworkers) < 0 ||
-	    stats_render_config(body, h->config) < 0) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		if (body)
+	if (c->status != 200 &&
+	    evbuffer_add_printf(body, "%d %s%s\n", c->status,
+	                        reason_phrase(c->status),
+	                        c->status == 404 ? ": try /metrics" : "") < 0) {
+		evbuffer_free(body);
+		return NULL;
+	}
+	return body;
+}
+
+/* Queue the whole response, stop reading the request and wait for it to
+ * drain (on_write). */
+static void respond(struct stats_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *body = make_body(c);
+
+	c->responded = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (body == NULL ||
+	    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	                        "Content-Length: %zu\r\n%sConnection: close\r\n"
+	                        "\r\n", c->status, reason_phrase(c->status),
+	                        c->status == 200 ? "text/plain; version=0.0.4"
+	                                         : "text/plain",
+	                        evbuffer_get_length(body),
+	                        c->status == 405 ? "Allow: GET, HEAD\r\n" : "") < 0 ||
+	    (!c->head_only && evbuffer_add_buffer(out, body) < 0)) {
+		log_error("stats: out of memory for a response");
+		if (body != NULL)
 			evbuffer_free(body);
+		conn_free(c);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	                  "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
 }
 
-struct stats_http *stats_http_start(struct event_base *base,
-                                    const struct addr *bind_addr,
-                                    struct listener_stats *const *head,
-                                    _Atomic uint64_t *const *worker_accepted,
-                                    unsigned nworkers,
-                                    const struct stats_config *config)
+/* "METHOD TARGET HTTP/1.x": sets c->status (200 when it asks for the
+ * metrics) and c->head_only. */
+static void parse_request_line(struct stats_conn *c, char *line)
+{
+	char *method = line, *target, *version, *end;
+	size_t len;
+
+	target = strchr(method, ' ');
+	version = target != NULL ? strchr(target + 1, ' ') : NULL;
+	if (version == NULL || strncmp(version + 1, "HTTP/1.", 7) != 0) {
+		c->status = 400;
+		return;
+	}
+	*target++ = '\0';
+	*version = '\0';
+	/* An absolute-form target names the host first. */
+	if (strncasecmp(target, "http://", 7) == 0) {
+		char *slash = strchr(target + 7, '/');
+		target = slash != NULL ? slash : (char *)"/";
+	}
+	end = target + strcspn(target, "?#");
+	len = (size_t)(end - target);
+	if (len != 8 || memcmp(target, "/metrics", 8) != 0)
+		c->status = 404;
+	else if (strcmp(method, "GET") == 0)
+		c->status = 200;
+	else if (strcmp(method, "HEAD") == 0)
+		c->status = 200, c->head_only = 1;
+	else
+		c->status = 405;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct stats_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n;
+	char *line;
+
+	if (c->responded) {             /* lingering: drop what comes */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) != NULL) {
+		c->got += n + 2;
+		if (c->got > STATS_HTTP_REQUEST_MAX) {
+			free(line);
+			break;
+		}
+		if (!c->have_line) {
+			/* Empty lines before the request line are allowed. */
+			if (n > 0) {
+				c->have_line = 1;
+				parse_request_line(c, line);
+			}
+		} else if (n == 0) {    /* end of the headers */
+			free(line);
+			respond(c);
+			return;
+		}
+		free(line);
+		if (c->status == 400) {
+			respond(c);
+			return;
+		}
+	}
+	if (c->got + evbuffer_get_length(in) > STATS_HTTP_REQUEST_MAX) {
+		c->status = 431;
+		c->head_only = 0;
+		respond(c);
+	}
+}
+
+/* The response left: half-close and read until the client closes (so a
+ * request body it still sends cannot turn our close into a reset that
+ * loses the response), the deadline bounding the wait. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct stats_conn *c = arg;
+
+	if (!c->responded)
+		return;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_free(arg);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	static const char timeout[] =
+		"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+		"Connection: close\r\n\r\n";
+	struct stats_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	/* Client-caused: debug only, or a slow client floods the log. */
+	log_debug("stats: connection closed at its %d ms deadline (%s)",
+	          STATS_HTTP_DEADLINE_MS,
+	          c->responded ? "response not read" : "request incomplete");
+	/* Best effort: the socket buffer is empty since nothing was sent. */
+	if (!c->responded && send(bufferevent_getfd(c->bev), timeout,
+	                          sizeof(timeout) - 1,
+	                          MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("stats: 408: %s", strerror(errno));
+	conn_free(c);
+}
+
+static int conn_new(struct stats_http *h, int fd)
+{
+	struct stats_conn *c = calloc(1, sizeof(*c));
+	struct timeval tv = clock_tv(STATS_HTTP_DEADLINE_MS);
+
+	if (c == NULL)
+		goto fail;
+	c->h = h;
+	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		goto fail;
+	fd = -1;                        /* the bufferevent owns it now */
+	c->deadline = evtimer_new(h->base, on_deadline, c);
+	if (c->deadline == NULL || evtimer_add(c->deadline, &tv) < 0)
+		goto fail;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	if (bufferevent_enable(c->bev, EV_READ) < 0)
+		goto fail;
+	c->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prev = c;
+	h->conns = c;
+	h->nconns++;
+	return 0;
+fail:
+	log_error("stats: cannot set up a connection: out of memory");
+	if (c != NULL && c->deadline != NULL)
+		event_free(c->deadline);
+	if (c != NULL && c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (fd >= 0)
+		close(fd);
+	free(c);
+	return -1;
+}
+
+static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct stats_http *h = arg;
+
+	(void)fd;
+	(void)what;
+	h->backoff = 0;
+	update_accepting(h);
+}
+
+/* EMFILE & co: the listening socket stays readable, so polling it would
+ * spin.  Pause like the proxy listeners, but say so only once per
+ * episode: at the limit the pause repeats four times a second. */
+static void backoff(struct stats_http *h, int err)
+{
+	struct timeval tv = clock_tv(WORKER_BACKOFF_MS);
+
+	if (h->failures++ == 0)
+		log_warn("stats: accept: %s: pausing /metrics connections, "
+		         "retrying every %d ms (not logged again until one is "
+		         "accepted)", strerror(err), WORKER_BACKOFF_MS);
+	h->backoff = 1;
+	update_accepting(h);
+	evtimer_add(h->backoff_ev, &tv);
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct stats_http *h = arg;
+
+	(void)what;
+	while (h->accepting) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			int err = errno;
+			if (err == EAGAIN || err == EWOULDBLOCK)
+				return;
+			if (listener_accept_errno_transient(err))
+				continue;
+			backoff(h, err);
+			return;
+		}
+		if (h->failures > 0) {
+			log_info("stats: accepting again after %llu failed "
+			         "attempts", (unsigned long long)h->failures);
+			h->failures = 0;
+		}
+		if (conn_new(h, cfd) < 0)
+			return;
+		update_accepting(h);
+	}
+}
+
+struct stats_http *stats_http_open(struct event_base *base,
+                                   const struct addr *bind_addr,
+                                   struct listener_stats *const *head,
+                                   _Atomic uint64_t *const *worker_accepted,
+                                   unsigned nworkers,
+                                   const struct stats_config *config)
 {
 	struct stats_http *h = calloc(1, sizeof(*h));
-	struct addr bound;
 	char text[ADDR_STRLEN];
-	int one = 1, fd = -1;
+	int one = 1;
 
 	addr_format((const struct sockaddr *)&bind_addr->ss, bind_addr->len,
 	            text, sizeof(text));
 	if (h == NULL)
 		goto fail;
+	h->base = base;
 	h->head = head;
 	h->worker_accepted = worker_accepted;
 	h->nworkers = nworkers;
 	h->config = config;
-	fd = socket(bind_addr->ss.ss_family,
-	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	h->fd = socket(bind_addr->ss.ss_family,
+	               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h->fd < 0)
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind_addr->ss.ss_family == AF_INET6) {
 		/* [::]:P serves IPv4 too, as the configuration check assumes,
 		 * whatever net.ipv6.bindv6only says. */
 		int v6only = 0;
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+		setsockopt(h->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		           sizeof(v6only));
 	}
-	if (bind(fd, (const struct sockaddr *)&bind_addr->ss,
-	         bind_addr->len) < 0 || listen(fd, 64) < 0)
+	h->bound.len = sizeof(h->bound.ss);
+	if (bind(h->fd, (const struct sockaddr *)&bind_addr->ss,
+	         bind_addr->len) < 0 || listen(h->fd, LISTEN_BACKLOG) < 0 ||
+	    getsockname(h->fd, (struct sockaddr *)&h->bound.ss,
+	                &h->bound.len) < 0)
 		goto fail;
-	bound.len = sizeof(bound.ss);
-	if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
+	h->accept_ev = event_new(base, h->fd, EV_READ | EV_PERSIST, on_accept, h);
+	h->backoff_ev = evtimer_new(base, on_backoff_end, h);
+	if (h->accept_ev == NULL || h->backoff_ev == NULL) {
+		errno = ENOMEM;
 		goto fail;
-	h->http = evhttp_new(base);
-	if (h->http == NULL)
-		goto fail;
-	/* Scrapes are small: bound what a client may make us hold. */
-	evhttp_set_max_headers_size(h->http, 8192);
-	evhttp_set_max_body_size(h->http, 1024);
-	evhttp_set_timeout(h->http, 10);
-	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	                           EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-	                           EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(h->http, on_request, h);
-	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL)
-		goto fail;
-	log_info("stats: serving /metrics on http://%s/metrics",
-	         addr_format((struct sockaddr *)&bound.ss, bound.len, text,
-	                     sizeof(text)));
+	}
+	update_accepting(h);
 	return h;
 fail:
 	log_error("stats %s: %s", text, strerror(errno));
-	if (h && h->http)
-		evhttp_free(h->http);
-	else if (fd >= 0)
-		close(fd);
-	free(h);
+	stats_http_stop(h);
 	return NULL;
+}
+
+void stats_http_announce(const struct stats_http *h)
+{
+	char text[ADDR_STRLEN];
+
+	log_info("stats: serving /metrics on http://%s/metrics (at most %d "
+	         "connections, %d ms each)",
+	         addr_format((const struct sockaddr *)&h->bound.ss,
+	                     h->bound.len, text, sizeof(text)),
+	         STATS_HTTP_MAX_CONNS, STATS_HTTP_DEADLINE_MS);
 }
 
 void stats_http_stop(struct stats_http *h)
 {
 	if (h == NULL)
 		return;
-	evhttp_free(h->http);   /* closes the bound socket too */
+	h->backoff = 1;                 /* closing a connection: no re-arm */
+	while (h->conns != NULL)
+		conn_free(h->conns);
+	if (h->accept_ev != NULL)
+		event_free(h->accept_ev);
+	if (h->backoff_ev != NULL)
+		event_free(h->backoff_ev);
+	if (h->fd >= 0)
+		close(h->fd);
 	free(h);
 }

@@ -17,7 +17,6 @@
 #include "relay.h"
 #include "worker.h"
 
-#define BACKOFF_MS 250          /* pause after EMFILE & co */
 
 static void reap_retired(struct worker *w);
 
@@ -68,12 +67,12 @@ static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
 
 static void pause_accepting(struct worker *w, int err)
 {
-	struct timeval tv = clock_tv(BACKOFF_MS);
+	struct timeval tv = clock_tv(WORKER_BACKOFF_MS);
 
 	if (w->backoff)
 		return;
 	log_warn("accept: %s: pausing new connections for %d ms "
-	         "(%llu open)", strerror(err), BACKOFF_MS,
+	         "(%llu open)", strerror(err), WORKER_BACKOFF_MS,
 	         (unsigned long long)atomic_load(&w->pool->active));
 	w->backoff = 1;
 	worker_update_accepting(w);

@@ -28,6 +28,10 @@ Modes:
                         a received line matches); prints everything read
     hold                stay connected until the server closes; report
                         how long that took and whether it was EOF or RST
+                        ("closed eof after S s"), print what was read;
+                        --send TEXT first, with --drip SECONDS one byte
+                        every SECONDS (a slow client; "unsent N" reports
+                        what was never sent)
     connect             connect, then close
     get PATH            GET PATH (HTTP/1.0) and stream the body without
                         keeping it: report "status ...", "body N sha256 HEX",
@@ -398,21 +402,42 @@ def mode_chat(s, args):
 
 def mode_hold(s, args):
     start = time.monotonic()
-    if args.send:
-        s.sendall(unescape(args.send))
+    data = unescape(args.send) if args.send else b""
+    if not args.drip:
+        s.sendall(data)
+        data = b""
     how = "eof"
-    s.settimeout(max(args.max, 0.1))
+    got = b""
+    next_send = start
     try:
         while True:
-            d = s.recv(65536)
+            now = time.monotonic()
+            if now - start >= args.max:
+                raise socket.timeout()
+            if data and now >= next_send:
+                # --drip: one byte at a time, a slow sender
+                s.sendall(data[:1])
+                data = data[1:]
+                next_send = now + args.drip
+            wait = args.max - (now - start)
+            if data:
+                wait = min(wait, max(next_send - now, 0))
+            s.settimeout(max(wait, 0.01))
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                continue
             if not d:
                 break
+            got += d
     except socket.timeout:
         how = "timeout"
     except OSError as e:
         how = "reset" if e.errno == errno.ECONNRESET else errname(e)
     took = time.monotonic() - start
+    sys.stdout.buffer.write(got)
     info("closed", "%s after %.3f s" % (how, took))
+    info("unsent", "%d" % len(data))
     if how == "timeout":
         raise CheckFailed("still open after %.1f s" % args.max)
 
@@ -539,6 +564,8 @@ def main():
     p.add_argument("steps", nargs="+")
     p = sub.add_parser("hold")
     p.add_argument("--send", help="text to send first")
+    p.add_argument("--drip", type=float, default=0.0, metavar="SECONDS",
+                   help="send that text one byte every SECONDS instead")
     p.add_argument("--max", type=float, default=10.0,
                    help="fail if still open after this many seconds")
     sub.add_parser("connect")

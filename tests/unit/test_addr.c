@@ -356,6 +356,29 @@ START_TEST(wildcard_detection)
 }
 END_TEST
 
+START_TEST(loopback_detection)
+{
+	static const char *const yes[] = { "127.0.0.1:80", "127.9.8.7:80",
+	                                   "[::1]:80", "[::ffff:127.0.0.1]:80" };
+	static const char *const no[] = { "0.0.0.0:80", "[::]:80",
+	                                  "192.0.2.1:80", "128.0.0.1:80",
+	                                  "[2001:db8::1]:80",
+	                                  "[::ffff:192.0.2.1]:80" };
+	struct addr a;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		a = parse_ok(yes[i], ADDR_ALLOW_INET);
+		ck_assert_msg(addr_is_loopback(&a) == 1, "%s", yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		a = parse_ok(no[i], ADDR_ALLOW_INET);
+		ck_assert_msg(addr_is_loopback(&a) == 0, "%s", no[i]);
+	}
+	a = parse_ok("unix:/x", ALL);
+	ck_assert_int_eq(addr_is_loopback(&a), 0);
+}
+END_TEST
+
 START_TEST(port_of_each_family)
 {
 	struct addr a;
@@ -477,6 +500,7 @@ static Suite *make_suite(void)
 	ADD(s, unmap_v4_mapped);
 	ADD(s, unmap_leaves_other_addresses);
 	ADD(s, wildcard_detection);
+	ADD(s, loopback_detection);
 	ADD(s, port_of_each_family);
 	ADD(s, equality);
 	ADD(s, split_hostname_accepts_names);

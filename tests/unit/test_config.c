@@ -435,6 +435,29 @@ START_TEST(stats_values)
 }
 END_TEST
 
+/* /metrics has no authentication: anything but loopback is warned
+ * about, naming the file and line. */
+START_TEST(stats_exposed_warning)
+{
+	struct config *cfg;
+	char buf[512];
+
+	cfg = load_global("stats", "127.0.0.1:9090");
+	ck_assert_int_eq(config_stats_exposed(cfg, buf, sizeof(buf)), 0);
+	config_free(cfg);
+	cfg = load_global("stats", "off");
+	ck_assert_int_eq(config_stats_exposed(cfg, buf, sizeof(buf)), 0);
+	config_free(cfg);
+	cfg = load_global("stats", "[::]:9090");
+	ck_assert_int_eq(config_stats_exposed(cfg, buf, sizeof(buf)), 1);
+	ck_assert_msg(strstr(buf, ":2: [global] stats: [::]:9090 is not a "
+	                     "loopback address and /metrics has no "
+	                     "authentication") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "firewall") != NULL, "%s", buf);
+	config_free(cfg);
+}
+END_TEST
+
 /* Addresses that share no port with a listener's, or could be bound
  * beside it. */
 START_TEST(stats_beside_listeners)
@@ -2001,6 +2024,7 @@ static Suite *make_suite(void)
 	ADD(s, splice_values);
 	ADD(s, pipe_size_values);
 	ADD(s, stats_values);
+	ADD(s, stats_exposed_warning);
 	ADD(s, stats_beside_listeners);
 	ADD(s, backend_failover_order_kept);
 	ADD(s, backend_host_name_resolved_at_load);

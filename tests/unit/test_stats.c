@@ -5,7 +5,7 @@
 
 #include "end_reason.h"
 #include "stats.h"
-#include "stats_http.h"
+#include "metrics.h"
 #include "unit.h"
 
 /* Render the registry; the caller frees the text. */
@@ -16,7 +16,7 @@ static char *render(struct listener_stats *head)
 	char *text;
 
 	ck_assert_ptr_nonnull(b);
-	ck_assert_int_eq(stats_render(b, head), 0);
+	ck_assert_int_eq(metrics_render(b, head), 0);
 	n = evbuffer_get_length(b);
 	text = malloc(n + 1);
 	ck_assert_ptr_nonnull(text);
@@ -143,7 +143,7 @@ START_TEST(worker_counters_render)
 	char text[512];
 	size_t n;
 
-	ck_assert_int_eq(stats_render_workers(b, ptrs, 2), 0);
+	ck_assert_int_eq(metrics_render_workers(b, ptrs, 2), 0);
 	n = evbuffer_remove(b, text, sizeof(text) - 1);
 	text[n] = '\0';
 	ck_has(text, "mptcp_frontd_worker_connections_accepted_total{worker=\"0\"} 7");

@@ -1,0 +1,183 @@
+/* /metrics in Prometheus text format: the counters of include/stats.h,
+ * the workers' accept counts, the build and the configuration's reloads. */
+#include <event2/buffer.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auto-config.h"
+#include "buildinfo.h"
+#include "end_reason.h"
+#include "metrics.h"
+
+static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
+	STATS_SUBFLOW_BUCKET_LE
+};
+
+static uint64_t rd(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+#define ADD(...) do { if (evbuffer_add_printf(out, __VA_ARGS__) < 0) return -1; } while (0)
+
+static int family(struct evbuffer *out, const char *name, const char *type,
+                  const char *help)
+{
+	ADD("# HELP mptcp_frontd_%s %s\n# TYPE mptcp_frontd_%s %s\n", name,
+	    help, name, type);
+	return 0;
+}
+
+/* One counter family, one sample per listener. */
+static int per_listener(struct evbuffer *out, struct listener_stats *head,
+                        const char *name, const char *type, const char *help,
+                        size_t field_offset)
+{
+	if (family(out, name, type, help) < 0)
+		return -1;
+	for (struct listener_stats *st = head; st != NULL; st = st->next) {
+		_Atomic uint64_t *c =
+			(_Atomic uint64_t *)((char *)st + field_offset);
+		ADD("mptcp_frontd_%s{listener=\"%s\"} %llu\n", name, st->name,
+		    (unsigned long long)rd(c));
+	}
+	return 0;
+}
+
+/* A counter family with two samples per listener, told apart by `label`
+ * (value a at offset a_off, value b at offset b_off). */
+static int split(struct evbuffer *out, struct listener_stats *head,
+                 const char *name, const char *help, const char *label,
+                 const char *a, size_t a_off, const char *b, size_t b_off)
+{
+	if (family(out, name, "counter", help) < 0)
+		return -1;
+	for (struct listener_stats *st = head; st != NULL; st = st->next) {
+		ADD("mptcp_frontd_%s{listener=\"%s\",%s=\"%s\"} %llu\n", name,
+		    st->name, label, a,
+		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + a_off)));
+		ADD("mptcp_frontd_%s{listener=\"%s\",%s=\"%s\"} %llu\n", name,
+		    st->name, label, b,
+		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + b_off)));
+	}
+	return 0;
+}
+
+int metrics_render(struct evbuffer *out, struct listener_stats *head)
+{
+	struct listener_stats *st;
+
+	if (split(out, head, "connections_accepted_total",
+	          "Client connections accepted, by what the client negotiated: "
+	          "mptcp, or tcp (plain TCP client or MPTCP fallback).",
+	          "proto", "mptcp",
+	          offsetof(struct listener_stats, accepted_mptcp), "tcp",
+	          offsetof(struct listener_stats, accepted_tcp)) < 0)
+		return -1;
+	if (per_listener(out, head, "connections_active", "gauge",
+	                 "Client connections open now.",
+	                 offsetof(struct listener_stats, active)) < 0 ||
+	    per_listener(out, head, "backend_connect_failures_total",
+	                 "counter", "Backend connection attempts that failed "
+	                 "(refused, timed out, ...).",
+	                 offsetof(struct listener_stats, connect_failures)) < 0)
+		return -1;
+	if (split(out, head, "bytes_relayed_total",
+	          "Payload bytes relayed (PROXY header not counted).",
+	          "direction", "client_to_backend",
+	          offsetof(struct listener_stats, bytes_in), "backend_to_client",
+	          offsetof(struct listener_stats, bytes_out)) < 0)
+		return -1;
+	if (split(out, head, "tls_handshakes_total",
+	          "TLS handshakes completed on listeners that terminate TLS: "
+	          "full, or resumed from a session ticket.",
+	          "type", "full", offsetof(struct listener_stats, tls_full),
+	          "resumed", offsetof(struct listener_stats, tls_resumed)) < 0)
+		return -1;
+	if (family(out, "connections_closed_total", "counter",
+	           "Closed client connections by how they ended.") < 0)
+		return -1;
+	for (st = head; st != NULL; st = st->next)
+		for (int r = 0; r < END_REASON_COUNT; r++)
+			ADD("mptcp_frontd_connections_closed_total{listener="
+			    "\"%s\",reason=\"%s\"} %llu\n",
+			    st->name, end_reason_name(r),
+			    (unsigned long long)rd(&st->closed[r]));
+	if (family(out, "subflows", "histogram",
+	           "Closed MPTCP connections by the most subflows they had "
+	           "open at once.") < 0)
+		return -1;
+	for (st = head; st != NULL; st = st->next) {
+		const char *n = st->name;
+		uint64_t cum = 0;
+		for (int b = 0; b < STATS_SUBFLOW_BUCKETS; b++) {
+			cum += rd(&st->subflow_hist[b]);
+			if (b < STATS_SUBFLOW_BUCKETS - 1)
+				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
+				    "le=\"%u\"} %llu\n", n, bucket_le[b],
+				    (unsigned long long)cum);
+			else
+				ADD("mptcp_frontd_subflows_bucket{listener=\"%s\","
+				    "le=\"+Inf\"} %llu\n", n,
+				    (unsigned long long)cum);
+		}
+		ADD("mptcp_frontd_subflows_sum{listener=\"%s\"} %llu\n", n,
+		    (unsigned long long)rd(&st->subflow_sum));
+		ADD("mptcp_frontd_subflows_count{listener=\"%s\"} %llu\n", n,
+		    (unsigned long long)cum);
+	}
+	return per_listener(out, head, "subflows_max", "gauge",
+	                    "Most subflows any MPTCP connection had.",
+	                    offsetof(struct listener_stats, subflow_max));
+}
+
+int metrics_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
+                         unsigned nworkers)
+{
+	if (family(out, "worker_connections_accepted_total", "counter",
+	           "Client connections accepted by each worker thread.") < 0)
+		return -1;
+	for (unsigned i = 0; i < nworkers; i++)
+		ADD("mptcp_frontd_worker_connections_accepted_total{worker=\"%u\"} "
+		    "%llu\n", i, (unsigned long long)rd(accepted[i]));
+	return 0;
+}
+
+int metrics_render_config(struct evbuffer *out, const struct stats_config *c)
+{
+	if (family(out, "build_info", "gauge", "Always 1: the version of "
+	           "mptcp-frontd and of the libraries it runs with.") < 0)
+		return -1;
+	ADD("mptcp_frontd_build_info{version=\"%s\",openssl=\"%s\","
+	    "libevent=\"%s\"} 1\n", PACKAGE_VERSION, buildinfo_openssl(),
+	    buildinfo_libevent());
+	if (family(out, "config_reloads_total", "counter", "Configuration "
+	           "reloads (SIGHUP) by result.") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_reloads_total{result=\"ok\"} %llu\n"
+	    "mptcp_frontd_config_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)atomic_load(&c->reloads_ok),
+	    (unsigned long long)atomic_load(&c->reloads_failed));
+	if (family(out, "config_last_reload_timestamp_seconds", "gauge",
+	           "When the configuration was last loaded (start or SIGHUP), "
+	           "in Unix seconds.") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_last_reload_timestamp_seconds %lld\n",
+	    (long long)atomic_load(&c->last_reload_time));
+	if (family(out, "config_last_reload_successful", "gauge",
+	           "1 when the last load of the configuration succeeded.") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_last_reload_successful %d\n",
+	    atomic_load(&c->last_reload_ok));
+	if (family(out, "config_generation", "gauge", "The configuration "
+	           "generation serving new connections (1 at start, +1 per "
+	           "successful reload).") < 0)
+		return -1;
+	ADD("mptcp_frontd_config_generation %u\n", atomic_load(&c->generation));
+	return 0;
+}
+
+#undef ADD
+
