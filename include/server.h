@@ -23,6 +23,8 @@ struct event_base;
 struct listener;
 struct server;
 struct stats_http;
+struct upgrade;
+struct pidfile;
 
 struct gen {
 	struct config *cfg;             /* owned */
@@ -71,9 +73,21 @@ struct server {
 	_Atomic uint64_t **worker_accepted;     /* &workers[i].accepted */
 	pthread_t main_thread;          /* runs worker 0, signals, reloads */
 	const char *config_path;        /* for reloads */
+	char **argv;                    /* for a binary upgrade */
+	struct pidfile *pidfile;        /* main's; renamed by an upgrade */
 	int log_level_override;         /* -l, or -1 */
 	int stopping;
-	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1, *reload_retry;
+	/* Worker threads still running their loops; each one that ends
+	 * writes a byte to ended_pipe, which worker 0's loop watches: the main
+	 * thread keeps that loop (signals, /metrics) running until the last
+	 * one ended, whichever worker holds the last connection. */
+	_Atomic unsigned threads_running;
+	int ended_pipe[2];
+	int main_drained;               /* worker 0's own drain is over */
+	struct event *thread_ended;
+	struct event *sig_term, *sig_int, *sig_quit, *sig_hup, *sig_usr1,
+		*reload_retry;
+	struct upgrade *upgrade;        /* SIGUSR2 (upgrade.c), or NULL */
 };
 
 typedef void (*server_ready_fn)(void *arg);

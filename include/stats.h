@@ -71,4 +71,8 @@ struct stats_http *stats_http_start(struct event_base *base,
                                     unsigned nworkers);
 void stats_http_stop(struct stats_http *h);     /* NULL is a no-op */
 
+/* The listening socket's descriptor (binary upgrade hands it on); -1 for
+ * NULL. */
+int stats_http_fd(const struct stats_http *h);
+
 #endif

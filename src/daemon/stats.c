@@ -1,5 +1,6 @@
 /* Listener counters and the /metrics endpoint. */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/event.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include "log.h"
 #include "session.h"
+#include "sockact.h"
 #include "stats.h"
 
 static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = { 1, 2, 3, 4, 8 };
@@ -197,6 +199,7 @@ struct stats_http {
 	struct listener_stats *const *head;
 	_Atomic uint64_t *const *worker_accepted;
 	unsigned nworkers;
+	int fd;                 /* the listening socket (evhttp owns it) */
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -248,6 +251,15 @@ struct stats_http *stats_http_start(struct event_base *base,
 	h->head = head;
 	h->worker_accepted = worker_accepted;
 	h->nworkers = nworkers;
+	/* A binary upgrade hands over the old process's socket: binding our
+	 * own would fail while it runs. */
+	fd = sockact_take_stats(bind_addr);
+	if (fd >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			goto fail;
+		goto bound;
+	}
 	fd = socket(bind_addr->ss.ss_family,
 	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -262,6 +274,8 @@ struct stats_http *stats_http_start(struct event_base *base,
 	if (bind(fd, (const struct sockaddr *)&bind_addr->ss,
 	         bind_addr->len) < 0 || listen(fd, 64) < 0)
 		goto fail;
+bound:
+	h->fd = fd;
 	bound.len = sizeof(bound.ss);
 	if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
 		goto fail;
@@ -291,6 +305,11 @@ fail:
 		close(fd);
 	free(h);
 	return NULL;
+}
+
+int stats_http_fd(const struct stats_http *h)
+{
+	return h != NULL ? h->fd : -1;
 }
 
 void stats_http_stop(struct stats_http *h)
