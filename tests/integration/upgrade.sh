@@ -58,20 +58,9 @@ LOAD_M=$BG_PID
 load load-tcp --threads 2 --rate 200
 LOAD_T=$BG_PID
 
-done_requests() {
-	local m t
-	m=$(cut -d' ' -f1 "$T/load-mptcp.progress" 2>/dev/null)
-	t=$(cut -d' ' -f1 "$T/load-tcp.progress" 2>/dev/null)
-	echo $((${m:-0} + ${t:-0}))
-}
-# more_requests N: wait (at most 30 s) until N more exchanges completed.
+# more_requests N: until N more exchanges completed (at most 30 s).
 more_requests() {
-	local want=$(($(done_requests) + $1)) deadline=$(($(now_ms) + 30000))
-	while [ "$(done_requests)" -lt "$want" ]; do
-		kill -0 "$LOAD_M" 2>/dev/null || return 2
-		[ "$(now_ms)" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
+	load_wait_more "$1" "$LOAD_M" load-mptcp load-tcp
 }
 more_requests "$PER_STEP" || bail "the load does not progress"
 
