@@ -35,12 +35,18 @@ struct listener_hooks {
 	void (*accept_failed)(struct listener *l, int err);
 };
 
+enum {
+	LSOCK_BOUND,            /* bound by this process */
+	LSOCK_ACTIVATED,        /* socket activation: one socket for all */
+	LSOCK_UPGRADED,         /* from the old binary: one copy per worker */
+};
+
 /* One bound socket. */
 struct lsock {
 	struct listener *owner;
 	int fd;
 	int is_mptcp;           /* created with IPPROTO_MPTCP */
-	int inherited;          /* from socket activation, not bound by us */
+	int inherited;          /* LSOCK_*: not bound by us */
 	int moved;              /* fd handed to a newer generation's lsock */
 	struct lsock *from;     /* the older lsock whose fd this one took */
 	const struct bind_cfg *conf;    /* what the configuration asked for */

@@ -34,6 +34,16 @@ int log_access_open(const char *target);
 int log_access_enabled(void);
 void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While on (start-up), warnings and errors also go to standard error as
+ * "mptcp-frontd: LEVEL: message" when the log itself does not: a start
+ * that fails says why on the terminal whatever `log` names. */
+void log_set_echo(int on);
+
+/* A detached daemon has no terminal: from now on a "stderr" target (log,
+ * access_log, now and after reloads) means syslog.  Returns 1 when `log`
+ * was stderr. */
+int log_detach(void);
+
 /* Reopen file targets (SIGUSR1, logrotate).  Returns 0 or -1. */
 int log_reopen(void);
 void log_close(void);

@@ -14,6 +14,8 @@
 
 struct event;
 struct stats_http;
+struct upgrade;
+struct pidfile;
 
 struct server {
 	struct pool pool;               /* the workers and their limits */
@@ -24,9 +26,21 @@ struct server {
 	struct stats_config config_stats;       /* loads and reloads */
 	_Atomic uint64_t **worker_accepted;     /* &workers[i].accepted */
 	const char *config_path;        /* for reloads */
+	char **argv;                    /* for a binary upgrade */
+	struct pidfile *pidfile;        /* main's; renamed by an upgrade */
 	int log_level_override;         /* -l, or -1 */
 	int stopping;
-	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1, *reload_retry;
+	/* Worker threads still running their loops; each one that ends
+	 * writes a byte to ended_pipe, which worker 0's loop watches: the main
+	 * thread keeps that loop (signals, /metrics) running until the last
+	 * one ended, whichever worker holds the last connection. */
+	_Atomic unsigned threads_running;
+	int ended_pipe[2];
+	int main_drained;               /* worker 0's own drain is over */
+	struct event *thread_ended;
+	struct event *sig_term, *sig_int, *sig_quit, *sig_hup, *sig_usr1,
+		*reload_retry;
+	struct upgrade *upgrade;        /* SIGUSR2 (server_upgrade.c), or NULL */
 };
 
 typedef void (*server_ready_fn)(void *arg);
@@ -41,6 +55,22 @@ struct server *server_create(struct config *cfg, unsigned nworkers);
 int server_run(struct server *srv, server_ready_fn ready, void *arg);
 
 void server_free(struct server *srv);   /* NULL is a no-op */
+
+/* Binary upgrade (server_upgrade.c), nginx style, on the old process's
+ * side.  SIGUSR2 renames
+ * the pidfile to FILE.oldbin and starts the executable this process was
+ * started from (its path as /proc/self/exe named it at start; the file
+ * there may have been replaced since), with the same arguments, as a
+ * child that inherits every listening socket (see sockact.h for the
+ * variable).  Both serve until the operator sends SIGQUIT to the old one,
+ * which drains and exits.  When the new process reports ready, the old one
+ * logs it; when it exits (ready or not) while the old one runs, the old
+ * one logs why and renames FILE.oldbin back to FILE. */
+/* Remember the executable and arm SIGUSR2 and SIGCHLD on worker 0's loop
+ * (main thread).  Returns 0, or -1 after logging. */
+int server_upgrade_init(struct server *srv);
+
+void server_upgrade_free(struct server *srv);   /* no upgrade state: no-op */
 
 /* A generation for cfg (stats looked up by listener name). */
 struct gen *server_gen_new(struct server *srv, struct config *cfg);

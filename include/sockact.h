@@ -8,7 +8,19 @@
  *      bind without a socket yet;
  *   3. otherwise it matches nothing, which is an error at start-up.
  * Only start-up takes inherited sockets; a reload keeps them as it keeps
- * any other listening socket (same address and mptcp mode). */
+ * any other listening socket (same address and mptcp mode).
+ *
+ * Binary upgrade (SIGUSR2, server_upgrade.c): the old process starts the new
+ * binary as its child with SOCKACT_INHERIT_ENV set to space-separated
+ *   pid=OLD_PID ready=FD stats=FD sock=FD:LISTENER:BIND_INDEX ...
+ * one sock= per listening socket of every worker (each worker has its own
+ * SO_REUSEPORT copy), worker 0's first.  Only a process whose parent is
+ * OLD_PID takes them.  A socket matches the bind of its listener name and
+ * index when the address is the same (or the bind asks for port 0 and the
+ * IP is the same), otherwise any bind with its exact address; several
+ * copies match one bind, and worker i takes the i-th (sockact_take).  A
+ * socket matching nothing is closed: the new configuration dropped it.
+ * When the new process is ready it writes one byte to `ready`. */
 #ifndef FRONTD_SOCKACT_H
 #define FRONTD_SOCKACT_H
 
@@ -19,6 +31,7 @@
 
 #define SOCKACT_FD_START 3
 #define SOCKACT_MAX_FDS 256
+#define SOCKACT_INHERIT_ENV "MPTCP_FRONTD_INHERIT"
 
 enum sockact_match { SOCKACT_NONE, SOCKACT_BY_ADDR, SOCKACT_BY_NAME };
 
@@ -32,6 +45,16 @@ struct sockact_fd {
 	const struct listener_cfg *listener;
 	const struct bind_cfg *bind;    /* points into the config */
 	int taken;              /* handed to a listener by sockact_take() */
+	int from_upgrade;       /* from the old binary, not a service manager */
+	size_t bind_index;      /* upgrade: the bind's index in the old config */
+};
+
+/* SOCKACT_INHERIT_ENV, parsed. */
+struct sockact_inherit {
+	pid_t pid;
+	int ready_fd, stats_fd;         /* -1 when absent */
+	size_t n;
+	struct sockact_fd socks[SOCKACT_MAX_FDS];       /* fd, name, index */
 };
 
 /* Read and unset the environment, check every descriptor (a listening
@@ -47,8 +70,22 @@ int sockact_init(const struct config *cfg);
  * sockact_done()), the descriptor now the caller's; 0 when there is none. */
 int sockact_take(const struct bind_cfg *b, struct sockact_fd *out);
 
-/* Close what nobody took and forget the rest (again: a no-op). */
+/* Close what nobody took and forget the rest (again: a no-op).  The
+ * inherited /metrics socket is sockact_stats_done()'s. */
 void sockact_done(void);
+
+/* Started by an old process's SIGUSR2 (and not told we are ready yet)? */
+int sockact_upgrading(void);
+
+/* Tell the old process we are ready (once; no-op unless upgrading). */
+void sockact_upgrade_ready(void);
+
+/* The old process's /metrics socket when it is bound as `a` asks (port 0:
+ * same IP), now the caller's; -1 when there is none. */
+int sockact_take_stats(const struct addr *a);
+
+/* Close the inherited /metrics socket if nobody took it. */
+void sockact_stats_done(void);
 
 /* Pure parts, for the tests. */
 
@@ -68,5 +105,16 @@ int sockact_parse_names(const char *s, struct sockact_fd *fds, size_t n,
  * sockets left unassigned (match == SOCKACT_NONE). */
 size_t sockact_assign(struct sockact_fd *fds, size_t n,
                       const struct config *cfg);
+
+/* Parse SOCKACT_INHERIT_ENV's value.  Returns 0 (free with
+ * sockact_inherit_free), or -1 with a reason in err. */
+int sockact_parse_inherit(const char *s, struct sockact_inherit *out,
+                          char *err, size_t errlen);
+void sockact_inherit_free(struct sockact_inherit *in);
+
+/* Assign upgrade sockets to cfg's binds by the rules above (several may
+ * take one bind).  Returns the number left unassigned. */
+size_t sockact_assign_upgrade(struct sockact_fd *fds, size_t n,
+                              const struct config *cfg);
 
 #endif

@@ -46,6 +46,10 @@ struct stats_http *stats_http_open(struct event_base *base,
  * address: port 0 resolved). */
 void stats_http_announce(const struct stats_http *h);
 
+/* The listening socket's descriptor (binary upgrade hands it on); -1 for
+ * NULL. */
+int stats_http_fd(const struct stats_http *h);
+
 /* Close the listening socket and every connection.  NULL is a no-op. */
 void stats_http_stop(struct stats_http *h);
 

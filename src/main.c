@@ -14,9 +14,11 @@
 
 #include "buildinfo.h"
 #include "config.h"
+#include "detach.h"
 #include "log.h"
 #include "mptcp_check.h"
 #include "notify.h"
+#include "pidfile.h"
 #include "preflight.h"
 #include "privdrop.h"
 #include "relay.h"
@@ -141,79 +143,15 @@ static int supervised(void)
 	       getenv("NOTIFY_SOCKET") != NULL || getpid() == 1;
 }
 
-/* Detach.  The parent exits only when the child reports readiness (0) or
- * dies, so "mptcp-frontd && curl ..." works and start-up errors reach the
- * caller's exit status.  Returns the write end of the readiness pipe in
- * the child, or -1 on error. */
-static int daemonize(void)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		log_error("pipe: %s", strerror(errno));
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		log_error("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid > 0) {
-		char status = 1;
-		close(p[1]);
-		while (read(p[0], &status, 1) < 0 && errno == EINTR)
-			;
-		_exit(status == 0 ? 0 : 1);
-	}
-	close(p[0]);
-	if (setsid() < 0)
-		log_warn("setsid: %s", strerror(errno));
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
-	return p[1];
-}
-
-struct run_state {
-	int ready_fd;           /* daemonize() pipe, or -1 */
-	const char *pidfile;
-};
-
 static void on_ready(void *arg)
 {
-	struct run_state *rs = arg;
-
+	(void)arg;
 	log_info("mptcp-frontd %s ready (pid %ld)", PACKAGE_VERSION,
 	         (long)getpid());
+	log_set_echo(0);
 	notify_ready();
-	if (rs->ready_fd >= 0) {
-		char ok = 0;
-		if (write(rs->ready_fd, &ok, 1) < 0)
-			log_warn("readiness pipe: %s", strerror(errno));
-		close(rs->ready_fd);
-		rs->ready_fd = -1;
-	}
-}
-
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-
-	if (f == NULL) {
-		log_error("pidfile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) != 0) {
-		log_error("pidfile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	sockact_upgrade_ready();
+	detach_ready();
 }
 
 static unsigned worker_count(const struct config *cfg)
@@ -238,12 +176,11 @@ static int print_errors(const struct config_errors *errs)
 static int test_config(const struct options *o, struct config *cfg,
                        struct preflight *pf)
 {
+	char warning[512];
 	int rc = EX_OK_;
 
 	log_set_level(o->log_level >= 0 ? (enum log_level)o->log_level
 	                                : cfg->log_level);
-	char warning[512];
-
 	preflight_warn(pf, cfg, 0);
 	config_announce(cfg);
 	/* Valid, but worth a second look: still exit 0. */
@@ -267,9 +204,8 @@ int main(int argc, char **argv)
 	struct preflight pf = { 0 };
 	struct config *cfg = NULL;
 	struct server *srv = NULL;
-	struct run_state rs = { -1, NULL };
-	char *pidfile = NULL;
-	int rc;
+	struct pidfile *pidfile = NULL;
+	int rc, detached;
 
 	rc = parse_options(argc, argv, &o);
 	if (rc >= 0)
@@ -297,6 +233,9 @@ int main(int argc, char **argv)
 
 	log_set_level(o.log_level >= 0 ? (enum log_level)o.log_level
 	                               : cfg->log_level);
+	/* Until ready, warnings and errors reach the terminal whatever the
+	 * log target. */
+	log_set_echo(1);
 	if (log_open(cfg->log) < 0) {
 		fprintf(stderr, "mptcp-frontd: log %s: %s\n", cfg->log,
 		        strerror(errno));
@@ -316,18 +255,31 @@ int main(int argc, char **argv)
 
 	relay_set_splice(cfg->splice);
 	relay_set_pipe_size(cfg->pipe_size);
-	/* A reload may free this configuration: keep our own copy of what
-	 * outlives it. */
-	if (cfg->pidfile != NULL && (pidfile = strdup(cfg->pidfile)) == NULL) {
-		log_error("out of memory");
+	/* Before binding: sockets the service manager (or the old binary of
+	 * an upgrade) passed replace binds; while privileged: the notify
+	 * socket's path may not be ours later; before detaching: LISTEN_PID
+	 * names this process. */
+	notify_init();
+	if (sockact_init(cfg) < 0) {
 		config_free(cfg);
 		rc = EXIT_FAILURE;
 		goto out;
 	}
-	/* Before binding: sockets the service manager passed replace binds;
-	 * while privileged: the notify socket's path may not be ours later. */
-	notify_init();
-	if (sockact_init(cfg) < 0) {
+	/* Detach before the pidfile and the sockets, so that both belong to
+	 * the daemon from the start and its start-up errors reach the
+	 * terminal through detach_start's pipe.  The new process of an
+	 * upgrade is detached already if the old one was. */
+	detached = !o.foreground && !supervised();
+	if (detached && sockact_upgrading())
+		detach_inherited();
+	else if (detached && detach_start() < 0) {
+		config_free(cfg);
+		rc = EXIT_FAILURE;
+		goto out;
+	}
+	/* Locked before any socket is bound: a second instance stops here. */
+	if (cfg->pidfile != NULL &&
+	    (pidfile = pidfile_take(cfg->pidfile)) == NULL) {
 		config_free(cfg);
 		rc = EXIT_FAILURE;
 		goto out;
@@ -340,41 +292,23 @@ int main(int argc, char **argv)
 	}
 	srv->config_path = o.config_path;
 	srv->log_level_override = o.log_level;
-	if (!o.foreground && !supervised()) {
-		rs.ready_fd = daemonize();
-		if (rs.ready_fd < 0) {
-			rc = EXIT_FAILURE;
-			goto out;
-		}
-	}
-	if (pidfile != NULL) {
-		if (write_pidfile(pidfile) < 0) {
-			rc = EXIT_FAILURE;
-			goto out;
-		}
-		rs.pidfile = pidfile;
-	}
+	srv->argv = argv;
+	srv->pidfile = pidfile;
 	/* Everything privileged is done (sockets bound, logs and pidfile
 	 * open); no thread runs yet, no connection is accepted yet. */
 	if (privdrop_apply(srv->gen->cfg->user, srv->gen->cfg->group) < 0) {
 		rc = EXIT_FAILURE;
 		goto out;
 	}
-	rc = server_run(srv, on_ready, &rs) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	rc = server_run(srv, on_ready, NULL) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	log_info("stopped");
 out:
 	sockact_done();
+	sockact_stats_done();
 	server_free(srv);
-	/* After a privilege drop only a directory the user may write lets
-	 * this succeed. */
-	if (rs.pidfile != NULL && unlink(rs.pidfile) < 0 && errno != ENOENT)
-		log_warn("pidfile %s: cannot remove: %s", rs.pidfile,
-		         strerror(errno));
-	if (rs.ready_fd >= 0)
-		close(rs.ready_fd);
+	pidfile_release(pidfile);       /* only ours is removed */
 	notify_close();
 	log_close();
 	preflight_free(&pf);
-	free(pidfile);
 	return rc;
 }

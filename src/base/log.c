@@ -32,6 +32,8 @@ struct sink {
 static struct sink diag = { SINK_STDERR, -1, NULL };
 static struct sink access_sink = { SINK_NONE, -1, NULL };
 static _Atomic int cur_level = LOG_LEVEL_INFO;
+static _Atomic int echo_stderr;  /* log_set_echo() */
+static int detached;            /* log_detach(); under sinks_lock */
 static pthread_rwlock_t sinks_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -66,9 +68,10 @@ static int sink_open(struct sink *s, const char *target)
 
 	if (target == NULL || strcmp(target, "off") == 0) {
 		n.kind = SINK_NONE;
-	} else if (strcmp(target, "stderr") == 0) {
+	} else if (strcmp(target, "stderr") == 0 && !detached) {
 		n.kind = SINK_STDERR;
-	} else if (strcmp(target, "syslog") == 0) {
+	} else if (strcmp(target, "syslog") == 0 ||
+	           strcmp(target, "stderr") == 0) {
 		n.kind = SINK_SYSLOG;
 		openlog("mptcp-frontd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	} else {
@@ -191,16 +194,35 @@ static size_t vformat(char *buf, size_t off, const char *fmt, va_list ap)
 	return off < LOG_LINE_MAX ? off : LOG_LINE_MAX - 1;
 }
 
+/* "mptcp-frontd: LEVEL: message" on standard error, unless the log
+ * already goes there. */
+static void echo_line(const char *level_and_msg, size_t len)
+{
+	char buf[LOG_LINE_MAX + 16];
+	int n;
+
+	pthread_rwlock_rdlock(&sinks_lock);
+	if (diag.kind != SINK_STDERR) {
+		n = snprintf(buf, sizeof(buf), "mptcp-frontd: %.*s\n", (int)len,
+		             level_and_msg);
+		if (n > 0)
+			write_all(STDERR_FILENO, buf,
+			          (size_t)n < sizeof(buf) ? (size_t)n
+			                                  : sizeof(buf) - 1);
+	}
+	pthread_rwlock_unlock(&sinks_lock);
+}
+
 void log_msg(enum log_level l, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[LOG_LINE_MAX];
-	size_t off, msg_off;
+	size_t off, msg_off, level_off;
 	va_list ap;
 
 	if ((int)l > atomic_load_explicit(&cur_level, memory_order_relaxed))
 		return;
-	off = format_time(line, sizeof(line));
+	off = level_off = format_time(line, sizeof(line));
 	off += (size_t)snprintf(line + off, sizeof(line) - off, "%s: ",
 	                        log_level_name(l));
 	/* syslog adds its own time stamp: hand it the bare message. */
@@ -208,7 +230,30 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	off = vformat(line, off, fmt, ap);
 	va_end(ap);
+	if (l <= LOG_LEVEL_WARN && atomic_load(&echo_stderr))
+		echo_line(line + level_off, off - level_off);
 	sink_write(&diag, line, off, msg_off, prio[l]);
+}
+
+void log_set_echo(int on)
+{
+	atomic_store(&echo_stderr, on);
+}
+
+int log_detach(void)
+{
+	struct sink *sinks[] = { &diag, &access_sink };
+	int was_stderr = diag.kind == SINK_STDERR;
+
+	pthread_rwlock_wrlock(&sinks_lock);
+	detached = 1;
+	for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]); i++)
+		if (sinks[i]->kind == SINK_STDERR) {
+			openlog("mptcp-frontd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+			sinks[i]->kind = SINK_SYSLOG;
+		}
+	pthread_rwlock_unlock(&sinks_lock);
+	return was_stderr;
 }
 
 int log_open(const char *target)

@@ -91,6 +91,60 @@ static void set_listen_options(struct listener *l, int fd, int family,
 	}
 }
 
+/* Is `at` free of other processes' listeners?  Our sockets share each
+ * port through SO_REUSEPORT, which would just as silently share it with
+ * another process (a second instance, anything of the same user): binding
+ * a probe socket without SO_REUSEPORT first makes the kernel apply its own
+ * conflict rules (a wildcard overlaps every address of its family, a
+ * dual-stack [::] overlaps IPv4 listeners too, an MPTCP listener holds
+ * its TCP port).  Reading /proc/net/tcp and tcp6 instead would mean
+ * redoing those rules (v4-mapped entries, v6only, wildcards) by hand, and
+ * would race just the same.  SO_REUSEADDR keeps TIME_WAIT leftovers of an
+ * earlier run from counting as users.  Port 0 needs no probe.  The window
+ * between probe and bind is not closed: this catches the operator's
+ * mistake, not a race.  Returns 0, or -1 after logging. */
+static int probe_free(struct listener *l, const struct bind_cfg *b,
+                      const struct addr *at)
+{
+	int one = 1, v6only = b->v6only, fd, rc = 0;
+	char where[ADDR_STRLEN];
+
+	if (addr_port(at) == 0)
+		return 0;
+	fd = socket(at->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return 0;       /* make_socket reports this */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (at->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		           sizeof(v6only));
+	if (bind(fd, (const struct sockaddr *)&at->ss, at->len) < 0 &&
+	    errno == EADDRINUSE) {
+		addr_format((const struct sockaddr *)&at->ss, at->len, where,
+		            sizeof(where));
+		log_error("listener %s: %s is already in use by another process "
+		          "(is another mptcp-frontd running with this "
+		          "configuration?)", l->cfg->name, where);
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
+/* Does `old` (our previous generation) hold a socket on at's port?  Then a
+ * reload opens a second socket beside ours on purpose. */
+static int ours_on_port(const struct listener *old, size_t nold,
+                        const struct addr *at)
+{
+	for (size_t i = 0; old != NULL && i < nold; i++)
+		for (size_t j = 0; j < old[i].nsocks; j++) {
+			const struct lsock *os = &old[i].socks[j];
+			if (os->fd >= 0 && addr_port(&os->bound) == addr_port(at))
+				return 1;
+		}
+	return 0;
+}
+
 /* Bind `at` (the configured address, or worker 0's actual one). */
 static int open_one(struct listener *l, const struct bind_cfg *b,
                     const struct addr *at, struct lsock *ls)
@@ -144,10 +198,12 @@ fail:
 	return -1;
 }
 
-/* A socket the service manager passed (socket activation) for bind i:
- * worker 0 takes it from the pool, the others accept on duplicates of
- * worker 0's descriptor (the socket is one: nobody binds a copy).  Returns
- * 1 when ls got one, 0 when the bind has none, -1 after logging. */
+/* A socket handed to us for bind i: by the service manager (socket
+ * activation: one socket, worker 0 takes it, the others accept on
+ * duplicates of its descriptor) or by the old binary (upgrade: one
+ * SO_REUSEPORT copy per old worker, worker i takes the i-th; a worker
+ * beyond the old count binds a copy of its own).  Returns 1 when ls got
+ * one, 0 when the bind has none (bind it), -1 after logging. */
 static int open_inherited(struct listener *l, size_t i,
                           const struct listener *first, struct lsock *ls)
 {
@@ -155,10 +211,23 @@ static int open_inherited(struct listener *l, size_t i,
 	char where[ADDR_STRLEN];
 	int one = 1;
 
-	if (first != NULL) {
+	if (sockact_take(&l->cfg->binds[i], &sa)) {
+		ls->fd = sa.fd;
+		ls->is_mptcp = sa.is_mptcp;
+		ls->bound = sa.bound;
+		ls->inherited = sa.from_upgrade ? LSOCK_UPGRADED : LSOCK_ACTIVATED;
+		if (first == NULL)
+			log_info("listener %s: listening on %s (%s, inherited fd "
+			         "%d \"%s\", matched by %s)", l->cfg->name,
+			         addr_format((struct sockaddr *)&ls->bound.ss,
+			                     ls->bound.len, where, sizeof(where)),
+			         ls->is_mptcp ? "mptcp" : "tcp", sa.fd,
+			         sa.name != NULL ? sa.name : "",
+			         sa.from_upgrade ? "the old binary"
+			         : sa.match == SOCKACT_BY_NAME ? "name" : "address");
+	} else if (first != NULL &&
+	           first->socks[i].inherited == LSOCK_ACTIVATED) {
 		const struct lsock *fs = &first->socks[i];
-		if (!fs->inherited)
-			return 0;
 		ls->fd = fcntl(fs->fd, F_DUPFD_CLOEXEC, 0);
 		if (ls->fd < 0) {
 			log_error("listener %s: dup inherited socket: %s",
@@ -167,21 +236,10 @@ static int open_inherited(struct listener *l, size_t i,
 		}
 		ls->is_mptcp = fs->is_mptcp;
 		ls->bound = fs->bound;
+		ls->inherited = LSOCK_ACTIVATED;
 	} else {
-		if (!sockact_take(&l->cfg->binds[i], &sa))
-			return 0;
-		ls->fd = sa.fd;
-		ls->is_mptcp = sa.is_mptcp;
-		ls->bound = sa.bound;
-		log_info("listener %s: listening on %s (%s, inherited fd %d "
-		         "\"%s\", matched by %s)", l->cfg->name,
-		         addr_format((struct sockaddr *)&ls->bound.ss,
-		                     ls->bound.len, where, sizeof(where)),
-		         ls->is_mptcp ? "mptcp" : "tcp", sa.fd,
-		         sa.name != NULL ? sa.name : "",
-		         sa.match == SOCKACT_BY_NAME ? "name" : "address");
+		return 0;
 	}
-	ls->inherited = 1;
 	ls->owner = l;
 	/* Inherited by accepted sockets, as for the ones we bind. */
 	if (setsockopt(ls->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
@@ -263,6 +321,9 @@ int listener_open(struct listener *l, const struct listener_cfg *cfg,
 			continue;
 		}
 		rc = open_inherited(l, i, first, &l->socks[i]);
+		/* Worker 0 probes; the others bind what it bound. */
+		if (rc == 0 && first == NULL && !ours_on_port(old, nold, at))
+			rc = probe_free(l, &cfg->binds[i], at);
 		if (rc == 0)
 			rc = open_one(l, &cfg->binds[i], at, &l->socks[i]);
 		if (rc < 0) {

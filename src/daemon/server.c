@@ -2,14 +2,18 @@
  * connection limits, signals. */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "sockact.h"
 #include "server.h"
 #include "stats_http.h"
 #include "worker.h"
@@ -111,6 +115,7 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 	}
 	srv->log_level_override = -1;
 	event_set_log_callback(on_libevent_log);
+	srv->ended_pipe[0] = srv->ended_pipe[1] = -1;
 	atomic_store(&srv->pool.max_connections, cfg->max_connections);
 	srv->gen = server_gen_new(srv, cfg);
 	srv->pool.workers = calloc(nworkers, sizeof(*srv->pool.workers));
@@ -144,22 +149,48 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 
 static const char *signal_name(int sig)
 {
-	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal";
+	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" :
+	       sig == SIGQUIT ? "SIGQUIT" : "signal";
 }
 
+/* SIGTERM and SIGINT: the first drains, the next closes what is left.
+ * SIGQUIT (nginx's graceful stop) only ever drains. */
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
+	unsigned long long active = atomic_load(&srv->pool.active);
 
-	srv->stopping = 1;
-	notify_stopping();
-	log_info("%s: stopping: listeners closed, draining %llu connections "
-	         "(shutdown_timeout %llu ms; send it again to close them now)",
-	         signal_name((int)sig),
-	         (unsigned long long)atomic_load(&srv->pool.active),
-	         (unsigned long long)srv->gen->cfg->shutdown_timeout_ms);
+	if (srv->stopping && sig == SIGQUIT) {
+		log_info("SIGQUIT: already draining %llu connections", active);
+		return;
+	}
+	if (srv->stopping) {
+		log_info("%s: closing the %llu connections still open",
+		         signal_name((int)sig), active);
+	} else {
+		srv->stopping = 1;
+		notify_stopping();
+		log_info("%s: stopping: listeners closed, draining %llu "
+		         "connections (shutdown_timeout %llu ms; %s)",
+		         signal_name((int)sig), active,
+		         (unsigned long long)srv->gen->cfg->shutdown_timeout_ms,
+		         sig == SIGQUIT ? "SIGTERM closes them now"
+		                        : "send it again to close them now");
+	}
 	for (unsigned i = 0; i < srv->pool.nworkers; i++)
 		worker_send(&srv->pool.workers[i], WORKER_MSG_STOP);
+}
+
+/* A worker thread's loop ended (see struct server). */
+static void on_thread_ended(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (srv->main_drained && atomic_load(&srv->threads_running) == 0)
+		event_base_loopbreak(srv->pool.workers[0].base);
 }
 
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
@@ -184,8 +215,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
+	/* The pool a worker knows is part of the server. */
+	struct server *srv = (struct server *)((char *)w->pool -
+	                                       offsetof(struct server, pool));
 
 	worker_loop(w);
+	atomic_fetch_sub(&srv->threads_running, 1);
+	if (write(srv->ended_pipe[1], "", 1) < 0 && errno != EAGAIN)
+		log_warn("worker %u: cannot tell the main thread it ended: %s",
+		         w->id, strerror(errno));
 	return NULL;
 }
 
@@ -193,18 +231,32 @@ static int add_signals(struct server *srv, struct event_base *base)
 {
 	srv->sig_term = evsignal_new(base, SIGTERM, on_stop_signal, srv);
 	srv->sig_int = evsignal_new(base, SIGINT, on_stop_signal, srv);
+	srv->sig_quit = evsignal_new(base, SIGQUIT, on_stop_signal, srv);
 	srv->sig_hup = evsignal_new(base, SIGHUP, on_hup, srv);
 	srv->sig_usr1 = evsignal_new(base, SIGUSR1, on_usr1, srv);
-	if (!srv->sig_term || !srv->sig_int || !srv->sig_hup ||
-	    !srv->sig_usr1) {
+	if (!srv->sig_term || !srv->sig_int || !srv->sig_quit ||
+	    !srv->sig_hup || !srv->sig_usr1) {
 		log_error("cannot create signal events");
 		return -1;
 	}
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_int, NULL);
+	evsignal_add(srv->sig_quit, NULL);
 	evsignal_add(srv->sig_hup, NULL);
 	evsignal_add(srv->sig_usr1, NULL);
-	return 0;
+	if (pipe2(srv->ended_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		srv->ended_pipe[0] = srv->ended_pipe[1] = -1;
+		log_error("pipe: %s", strerror(errno));
+		return -1;
+	}
+	srv->thread_ended = event_new(base, srv->ended_pipe[0],
+	                              EV_READ | EV_PERSIST, on_thread_ended,
+	                              srv);
+	if (srv->thread_ended == NULL || event_add(srv->thread_ended, NULL)) {
+		log_error("cannot create an event");
+		return -1;
+	}
+	return server_upgrade_init(srv);
 }
 
 /* /metrics runs on worker 0, i.e. the main thread, which alone changes the
@@ -213,8 +265,10 @@ int server_stats_open(struct server *srv, const struct config *cfg,
                       struct stats_http **out)
 {
 	*out = NULL;
-	if (!cfg->stats_enabled)
+	if (!cfg->stats_enabled) {
+		sockact_stats_done();
 		return 0;
+	}
 	if (srv->worker_accepted == NULL) {
 		srv->worker_accepted = calloc(srv->pool.nworkers,
 		                              sizeof(*srv->worker_accepted));
@@ -228,6 +282,7 @@ int server_stats_open(struct server *srv, const struct config *cfg,
 	*out = stats_http_open(srv->pool.workers[0].base, &cfg->stats,
 	                       &srv->stats_head, srv->worker_accepted,
 	                       srv->pool.nworkers, &srv->config_stats);
+	sockact_stats_done();   /* an old binary's socket nobody wanted */
 	return *out != NULL ? 0 : -1;
 }
 
@@ -265,12 +320,19 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
 	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (; started < srv->pool.nworkers; started++) {
 		struct worker *w = &srv->pool.workers[started];
-		int err = pthread_create(&w->thread, NULL, worker_thread, w);
+		int err;
+
+		atomic_fetch_add(&srv->threads_running, 1);
+		err = pthread_create(&w->thread, NULL, worker_thread, w);
 		if (err != 0) {
+			atomic_fetch_sub(&srv->threads_running, 1);
 			log_error("worker %u: cannot start a thread: %s", w->id,
 			          strerror(err));
 			rc = -1;
@@ -287,6 +349,13 @@ int server_run(struct server *srv, server_ready_fn ready, void *arg)
 		 * run worker 0 when everything started. */
 		if (worker_loop(&srv->pool.workers[0]) < 0)
 			rc = -1;
+		/* Worker 0 is drained; others may not be.  Its loop keeps
+		 * serving signals (a second SIGTERM) and /metrics until they
+		 * are. */
+		srv->main_drained = 1;
+		while (rc == 0 && atomic_load(&srv->threads_running) > 0)
+			if (event_base_dispatch(srv->pool.workers[0].base) < 0)
+				rc = -1;
 	}
 	for (unsigned i = 1; i < started; i++) {
 		if (rc != 0)
@@ -305,6 +374,14 @@ void server_free(struct server *srv)
 		event_free(srv->sig_term);
 	if (srv->sig_int)
 		event_free(srv->sig_int);
+	if (srv->sig_quit)
+		event_free(srv->sig_quit);
+	if (srv->thread_ended)
+		event_free(srv->thread_ended);
+	for (int i = 0; i < 2; i++)
+		if (srv->ended_pipe[i] >= 0)
+			close(srv->ended_pipe[i]);
+	server_upgrade_free(srv);
 	if (srv->sig_hup)
 		event_free(srv->sig_hup);
 	if (srv->sig_usr1)

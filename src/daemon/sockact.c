@@ -1,6 +1,7 @@
-/* Socket activation (see sockact.h for the matching rules).  The inherited
- * sockets are a process-wide pool filled once at start-up, on the main
- * thread, and emptied by the first listener sets. */
+/* Socket activation and binary-upgrade inheritance (see sockact.h for the
+ * matching rules).  The inherited sockets are a process-wide pool filled
+ * once at start-up, on the main thread, and emptied by the first listener
+ * sets. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,9 @@
 
 static struct sockact_fd *pool;
 static size_t npool;
+/* Binary upgrade: the old process's readiness pipe and /metrics socket. */
+static int upgrade_ready_fd = -1;
+static struct sockact_fd upgrade_stats = { .fd = -1 };
 
 /* A decimal number in [min, max] and nothing else. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -158,8 +162,9 @@ static const char *describe(const struct sockact_fd *f, char *buf,
 {
 	char a[ADDR_STRLEN];
 
-	snprintf(buf, len, "inherited socket fd %d (name \"%s\", %s, %s)",
-	         f->fd, f->name != NULL ? f->name : "",
+	snprintf(buf, len, "inherited socket fd %d (%s \"%s\", %s, %s)",
+	         f->fd, f->from_upgrade ? "old process's listener" : "name",
+	         f->name != NULL ? f->name : "",
 	         f->bound.len ? addr_format((const struct sockaddr *)&f->bound.ss,
 	                                    f->bound.len, a, sizeof(a))
 	                      : "no address",
@@ -220,26 +225,30 @@ static int check_socket(struct sockact_fd *f)
 	return 0;
 }
 
-/* The listener's mptcp policy against what the socket unit created. */
+/* The listener's mptcp policy against what the socket unit (or the old
+ * binary's configuration) created. */
 static int check_policy(const struct sockact_fd *f)
 {
 	const struct listener_cfg *l = f->listener;
+	const char *hint = f->from_upgrade
+		? "the old process's socket is kept; a restart applies the "
+		  "mptcp setting"
+		: "SocketProtocol=mptcp in the socket unit, systemd 257+";
 	char what[ADDR_STRLEN + 96];
 
 	describe(f, what, sizeof(what));
 	if (l->mptcp == MPTCP_MODE_REQUIRED && !f->is_mptcp) {
 		log_error("listener %s: mptcp = required, but %s is plain TCP "
-		          "(SocketProtocol=mptcp in the socket unit, systemd "
-		          "257+)", l->name, what);
+		          "(%s)", l->name, what, hint);
 		return -1;
 	}
 	if (l->mptcp == MPTCP_MODE_ON && !f->is_mptcp)
-		log_warn("listener %s: %s is plain TCP: no MPTCP on it "
-		         "(SocketProtocol=mptcp in the socket unit, systemd "
-		         "257+)", l->name, what);
+		log_warn("listener %s: %s is plain TCP: no MPTCP on it (%s)",
+		         l->name, what, hint);
 	else if (l->mptcp == MPTCP_MODE_OFF && f->is_mptcp)
-		log_warn("listener %s: mptcp = off, but %s is MPTCP: the socket "
-		         "unit decides", l->name, what);
+		log_warn("listener %s: mptcp = off, but %s is MPTCP (%s)",
+		         l->name, what, f->from_upgrade ? hint
+		                                        : "the socket unit decides");
 	return 0;
 }
 
@@ -254,7 +263,7 @@ static char *take_env(const char *name)
 	return copy;
 }
 
-int sockact_init(const struct config *cfg)
+static int init_activation(const struct config *cfg)
 {
 	char *pid = take_env("LISTEN_PID"), *fds = take_env("LISTEN_FDS");
 	char *names = take_env("LISTEN_FDNAMES");
@@ -311,6 +320,254 @@ out:
 	free(fds);
 	free(names);
 	return n;
+}
+
+/* Same address, or b asks for port 0 and `bound` is b's address with the
+ * port the kernel picked. */
+static int bind_fits(const struct bind_cfg *b, const struct addr *bound)
+{
+	struct addr a = b->addr;
+
+	if (addr_port(&a) == 0 && a.ss.ss_family == bound->ss.ss_family) {
+		if (a.ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&a.ss)->sin_port =
+				((const struct sockaddr_in *)&bound->ss)->sin_port;
+		else if (a.ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&a.ss)->sin6_port =
+				((const struct sockaddr_in6 *)&bound->ss)->sin6_port;
+	}
+	return addr_equal(&a, bound);
+}
+
+size_t sockact_assign_upgrade(struct sockact_fd *fds, size_t n,
+                              const struct config *cfg)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sockact_fd *f = &fds[i];
+		const struct listener_cfg *l = listener_named(cfg, f->name);
+
+		assign(f, NULL, NULL, SOCKACT_NONE);
+		if (l != NULL && f->bind_index < l->nbinds &&
+		    bind_fits(&l->binds[f->bind_index], &f->bound))
+			assign(f, l, &l->binds[f->bind_index], SOCKACT_BY_ADDR);
+		for (size_t j = 0; f->match == SOCKACT_NONE &&
+		                   j < cfg->nlisteners; j++)
+			for (size_t k = 0; k < cfg->listeners[j].nbinds; k++)
+				if (addr_equal(&cfg->listeners[j].binds[k].addr,
+				               &f->bound)) {
+					assign(f, &cfg->listeners[j],
+					       &cfg->listeners[j].binds[k],
+					       SOCKACT_BY_ADDR);
+					break;
+				}
+		if (f->match == SOCKACT_NONE)
+			left++;
+	}
+	return left;
+}
+
+/* A descriptor number in a variable we were given. */
+static int parse_fd(const char *s, int *fd)
+{
+	long v;
+
+	if (parse_long(s, 0, INT_MAX, &v) < 0)
+		return -1;
+	*fd = (int)v;
+	return 0;
+}
+
+int sockact_parse_inherit(const char *s, struct sockact_inherit *out,
+                          char *err, size_t errlen)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->ready_fd = out->stats_fd = -1;
+	if (copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (tok = strtok_r(copy, " ", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char *v = strchr(tok, '=');
+		long pid;
+		if (v == NULL)
+			goto bad;
+		*v++ = '\0';
+		if (strcmp(tok, "pid") == 0) {
+			if (parse_long(v, 1, INT_MAX, &pid) < 0)
+				goto bad;
+			out->pid = (pid_t)pid;
+		} else if (strcmp(tok, "ready") == 0) {
+			if (parse_fd(v, &out->ready_fd) < 0)
+				goto bad;
+		} else if (strcmp(tok, "stats") == 0) {
+			if (parse_fd(v, &out->stats_fd) < 0)
+				goto bad;
+		} else if (strcmp(tok, "sock") == 0) {
+			/* FD:LISTENER:BIND_INDEX */
+			char *name = strchr(v, ':'), *idx;
+			long bi;
+			struct sockact_fd *f;
+			if (name == NULL || (idx = strchr(name + 1, ':')) == NULL ||
+			    out->n == SOCKACT_MAX_FDS)
+				goto bad;
+			*name++ = '\0';
+			*idx++ = '\0';
+			f = &out->socks[out->n];
+			memset(f, 0, sizeof(*f));
+			if (parse_fd(v, &f->fd) < 0 ||
+			    parse_long(idx, 0, INT_MAX, &bi) < 0 || *name == '\0' ||
+			    (f->name = strdup(name)) == NULL)
+				goto bad;
+			f->bind_index = (size_t)bi;
+			f->from_upgrade = 1;
+			out->n++;
+		} else {
+			goto bad;
+		}
+	}
+	if (out->pid == 0) {
+		snprintf(err, errlen, "no pid=");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+bad:
+	snprintf(err, errlen, "cannot parse \"%s\"", tok);
+out:
+	if (rc < 0)
+		sockact_inherit_free(out);
+	free(copy);
+	return rc;
+}
+
+void sockact_inherit_free(struct sockact_inherit *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		free(in->socks[i].name);
+	in->n = 0;
+}
+
+/* The variable an old process sets for the binary it starts on SIGUSR2
+ * (server_upgrade.c).  Only its child takes it. */
+static int init_upgrade(const struct config *cfg)
+{
+	char *s = take_env(SOCKACT_INHERIT_ENV);
+	struct sockact_inherit in;
+	struct sockact_fd *grown;
+	char err[256], what[ADDR_STRLEN + 96];
+	int rc = -1, bad = 0;
+
+	if (s == NULL)
+		return 0;
+	if (sockact_parse_inherit(s, &in, err, sizeof(err)) < 0) {
+		log_error("binary upgrade: %s=\"%s\": %s", SOCKACT_INHERIT_ENV, s,
+		          err);
+		free(s);
+		return -1;
+	}
+	free(s);
+	if (in.pid != getppid()) {
+		log_info("binary upgrade: %s ignored (pid %ld is not our parent)",
+		         SOCKACT_INHERIT_ENV, (long)in.pid);
+		sockact_inherit_free(&in);
+		return 0;
+	}
+	for (size_t i = 0; i < in.n; i++)
+		if (check_socket(&in.socks[i]) < 0)
+			bad++;
+	if (bad > 0)
+		goto out;
+	sockact_assign_upgrade(in.socks, in.n, cfg);
+	for (size_t i = 0; i < in.n; i++)
+		if (in.socks[i].match == SOCKACT_NONE)
+			log_info("binary upgrade: %s is not in this configuration: "
+			         "closed", describe(&in.socks[i], what,
+			                            sizeof(what)));
+		else if (check_policy(&in.socks[i]) < 0)
+			bad++;
+	if (bad > 0)
+		goto out;
+	grown = realloc(pool, (npool + in.n + 1) * sizeof(*pool));
+	if (grown == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	pool = grown;
+	memcpy(pool + npool, in.socks, in.n * sizeof(*pool));
+	npool += in.n;
+	rc = (int)in.n;
+	in.n = 0;       /* the names are the pool's now */
+	upgrade_ready_fd = in.ready_fd;
+	if (upgrade_ready_fd >= 0)
+		fcntl(upgrade_ready_fd, F_SETFD, FD_CLOEXEC);
+	upgrade_stats.fd = in.stats_fd;
+	upgrade_stats.bound.len = sizeof(upgrade_stats.bound.ss);
+	if (in.stats_fd >= 0 &&
+	    (fcntl(in.stats_fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	     getsockname(in.stats_fd, (struct sockaddr *)&upgrade_stats.bound.ss,
+	                 &upgrade_stats.bound.len) < 0)) {
+		log_error("binary upgrade: inherited stats socket fd %d: %s",
+		          in.stats_fd, strerror(errno));
+		goto out;
+	}
+	log_info("binary upgrade: %d listening sockets inherited from pid %ld",
+	         rc, (long)in.pid);
+out:
+	for (size_t i = 0; rc < 0 && i < in.n; i++)
+		close(in.socks[i].fd);
+	sockact_inherit_free(&in);
+	return rc;
+}
+
+int sockact_init(const struct config *cfg)
+{
+	int n = init_activation(cfg), u;
+
+	if (n < 0)
+		return -1;
+	u = init_upgrade(cfg);
+	return u < 0 ? -1 : n + u;
+}
+
+int sockact_upgrading(void)
+{
+	return upgrade_ready_fd >= 0;
+}
+
+void sockact_upgrade_ready(void)
+{
+	if (upgrade_ready_fd < 0)
+		return;
+	if (write(upgrade_ready_fd, "", 1) < 0)
+		log_warn("binary upgrade: cannot tell the old process we are "
+		         "ready: %s", strerror(errno));
+	close(upgrade_ready_fd);
+	upgrade_ready_fd = -1;
+}
+
+int sockact_take_stats(const struct addr *a)
+{
+	struct sockact_fd *f = &upgrade_stats;
+	struct bind_cfg b = { .addr = *a };
+	int fd = f->fd;
+
+	if (fd < 0 || !bind_fits(&b, &f->bound))
+		return -1;
+	f->fd = -1;
+	return fd;
+}
+
+void sockact_stats_done(void)
+{
+	if (upgrade_stats.fd >= 0)
+		close(upgrade_stats.fd);
+	upgrade_stats.fd = -1;
 }
 
 int sockact_take(const struct bind_cfg *b, struct sockact_fd *out)

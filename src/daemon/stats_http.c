@@ -2,6 +2,7 @@
  * one event loop; nothing here is shared with other threads except the
  * counters it reads. */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -16,6 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "sockact.h"
 #include "stats_http.h"
 #include "worker.h"
 
@@ -371,6 +373,18 @@ struct stats_http *stats_http_open(struct event_base *base,
 	h->worker_accepted = worker_accepted;
 	h->nworkers = nworkers;
 	h->config = config;
+	h->bound.len = sizeof(h->bound.ss);
+	/* A binary upgrade hands over the old process's socket: binding our
+	 * own would fail while it runs. */
+	h->fd = sockact_take_stats(bind_addr);
+	if (h->fd >= 0) {
+		int fl = fcntl(h->fd, F_GETFL);
+		if (fl < 0 || fcntl(h->fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+		    getsockname(h->fd, (struct sockaddr *)&h->bound.ss,
+		                &h->bound.len) < 0)
+			goto fail;
+		goto bound;
+	}
 	h->fd = socket(bind_addr->ss.ss_family,
 	               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
@@ -383,12 +397,12 @@ struct stats_http *stats_http_open(struct event_base *base,
 		setsockopt(h->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		           sizeof(v6only));
 	}
-	h->bound.len = sizeof(h->bound.ss);
 	if (bind(h->fd, (const struct sockaddr *)&bind_addr->ss,
 	         bind_addr->len) < 0 || listen(h->fd, LISTEN_BACKLOG) < 0 ||
 	    getsockname(h->fd, (struct sockaddr *)&h->bound.ss,
 	                &h->bound.len) < 0)
 		goto fail;
+bound:
 	h->accept_ev = event_new(base, h->fd, EV_READ | EV_PERSIST, on_accept, h);
 	h->backoff_ev = evtimer_new(base, on_backoff_end, h);
 	if (h->accept_ev == NULL || h->backoff_ev == NULL) {
@@ -412,6 +426,11 @@ void stats_http_announce(const struct stats_http *h)
 	         addr_format((const struct sockaddr *)&h->bound.ss,
 	                     h->bound.len, text, sizeof(text)),
 	         STATS_HTTP_MAX_CONNS, STATS_HTTP_DEADLINE_MS);
+}
+
+int stats_http_fd(const struct stats_http *h)
+{
+	return h != NULL ? h->fd : -1;
 }
 
 void stats_http_stop(struct stats_http *h)

@@ -711,3 +711,29 @@ fd_count() {
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
+
+# ---------------------------------------------------------------- short-request load
+
+# load_done NAME...: exchanges the load.py runs NAME (--progress
+# $T/NAME.progress) completed so far, summed.
+load_done() {
+	local n=0 name d
+	for name in "$@"; do
+		d=$(cut -d' ' -f1 "$T/$name.progress" 2>/dev/null)
+		n=$((n + ${d:-0}))
+	done
+	echo "$n"
+}
+
+# load_wait_more N PID NAME...: until the loads NAME... completed N more
+# exchanges (at most 30 s).  1 on timeout, 2 when PID (a load) exited.
+load_wait_more() {
+	local n=$1 pid=$2 want deadline=$(($(now_ms) + 30000))
+	shift 2
+	want=$(($(load_done "$@") + n))
+	while [ "$(load_done "$@")" -lt "$want" ]; do
+		kill -0 "$pid" 2>/dev/null || return 2
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+}

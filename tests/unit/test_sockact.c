@@ -1,5 +1,6 @@
 /* Socket activation's pure parts: LISTEN_PID / LISTEN_FDS, LISTEN_FDNAMES
- * and the matching of inherited sockets to configured binds. */
+ * and the matching of inherited sockets to configured binds; the same for
+ * a binary upgrade's MPTCP_FRONTD_INHERIT. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,80 @@ START_TEST(take_without_init_finds_nothing)
 }
 END_TEST
 
+START_TEST(inherit_parses)
+{
+	struct sockact_inherit in;
+
+	ck_assert_int_eq(sockact_parse_inherit("pid=42 ready=7 stats=8 "
+	                                       "sock=5:web:0 sock=6:web:1 "
+	                                       "sock=9:web:0", &in, err,
+	                                       sizeof(err)), 0);
+	ck_assert_int_eq(in.pid, 42);
+	ck_assert_int_eq(in.ready_fd, 7);
+	ck_assert_int_eq(in.stats_fd, 8);
+	ck_assert_uint_eq(in.n, 3);
+	ck_assert_int_eq(in.socks[1].fd, 6);
+	ck_assert_str_eq(in.socks[1].name, "web");
+	ck_assert_uint_eq(in.socks[1].bind_index, 1);
+	ck_assert_int_eq(in.socks[2].from_upgrade, 1);
+	sockact_inherit_free(&in);
+	ck_assert_int_eq(sockact_parse_inherit("pid=42 ready=7", &in, err,
+	                                       sizeof(err)), 0);
+	ck_assert_int_eq(in.stats_fd, -1);
+	ck_assert_uint_eq(in.n, 0);
+}
+END_TEST
+
+START_TEST(inherit_malformed)
+{
+	struct sockact_inherit in;
+
+	ck_assert_int_eq(sockact_parse_inherit("ready=7", &in, err,
+	                                       sizeof(err)), -1);
+	ck_assert_str_eq(err, "no pid=");
+	ck_assert_int_eq(sockact_parse_inherit("pid=42 sock=5:web", &in, err,
+	                                       sizeof(err)), -1);
+	ck_assert_int_eq(sockact_parse_inherit("pid=42 sock=5::0", &in, err,
+	                                       sizeof(err)), -1);
+	ck_assert_int_eq(sockact_parse_inherit("pid=x", &in, err,
+	                                       sizeof(err)), -1);
+	ck_assert_int_eq(sockact_parse_inherit("pid=42 what=1", &in, err,
+	                                       sizeof(err)), -1);
+	ck_assert_str_eq(err, "cannot parse \"what\"");
+}
+END_TEST
+
+START_TEST(upgrade_copies_share_a_bind)
+{
+	struct config *cfg = load("[listener:web]\n"
+	                          "bind = 127.0.0.1:0, 127.0.0.1:8000\n"
+	                          "backend = 127.0.0.1:8080\n"
+	                          "[listener:api]\n"
+	                          "bind = 127.0.0.1:9000\n"
+	                          "backend = 127.0.0.1:9090\n");
+	const struct listener_cfg *web = &cfg->listeners[0];
+	const struct listener_cfg *api = &cfg->listeners[1];
+	struct sockact_fd f[5];
+
+	/* Two workers' copies of web's binds (port 0 resolved to 41000),
+	 * api's socket under an old name, one the new file dropped. */
+	fake(&f[0], "web", "127.0.0.1:41000");
+	fake(&f[1], "web", "127.0.0.1:8000");
+	fake(&f[2], "web", "127.0.0.1:41000");
+	fake(&f[3], "old-api", "127.0.0.1:9000");
+	fake(&f[4], "web", "127.0.0.1:7000");
+	f[1].bind_index = 1;
+	f[4].bind_index = 2;
+	ck_assert_uint_eq(sockact_assign_upgrade(f, 5, cfg), 1);
+	ck_assert_ptr_eq(f[0].bind, &web->binds[0]);
+	ck_assert_ptr_eq(f[1].bind, &web->binds[1]);
+	ck_assert_ptr_eq(f[2].bind, &web->binds[0]);
+	ck_assert_ptr_eq(f[3].bind, &api->binds[0]);
+	ck_assert_int_eq(f[4].match, SOCKACT_NONE);
+	config_free(cfg);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("sockact");
@@ -271,6 +346,9 @@ static Suite *make_suite(void)
 	UNIT_ADD(s, unmatched_sockets_are_counted);
 	UNIT_ADD(s, address_must_be_exact);
 	UNIT_ADD(s, take_without_init_finds_nothing);
+	UNIT_ADD(s, inherit_parses);
+	UNIT_ADD(s, inherit_malformed);
+	UNIT_ADD(s, upgrade_copies_share_a_bind);
 	return s;
 }
 
