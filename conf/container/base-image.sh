@@ -10,7 +10,7 @@
 # (mmdebstrap's root mode).  MIRROR: a mirror URL or a deb822 .sources file
 # (default: this host's /etc/apt/sources.list.d/debian.sources if there
 # is one, else http://deb.debian.org/debian).  LABEL: an extra image label
-# (key=value), tests/integration/container.sh marks its cache key with it.
+# (key=value), tests/integration/container_podman.sh marks its cache key with it.
 #
 # What makes it like the official slim image: the minbase variant with a
 # merged /usr, no documentation, manual pages or translations (dpkg
