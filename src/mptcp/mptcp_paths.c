@@ -85,17 +85,29 @@ static void sample_path(struct mptcp_paths *r, struct mptcp_path *p,
 		p->id = s->sf[i].id;
 	if (p->established_ms < 0)
 		p->established_ms = r->gen == 1 ? 0 : now_ms;
-	p->tcp = s->sf[i].tcp;
+	/* The byte counters of one subflow never go down: a smaller value
+	 * is a bad read (TCP_INFO on a fallen-back socket after the peer
+	 * closed reads zeros on 6.18), so the last good one stays. */
+	{
+		struct mptcp_path_tcp t = s->sf[i].tcp;
+
+		if (t.bytes_acked < p->tcp.bytes_acked ||
+		    t.bytes_received < p->tcp.bytes_received)
+			t = p->tcp;
+		p->tcp = t;
+	}
 	p->last_seen_ms = now_ms;
 	p->seen_gen = r->gen;
 	p->precision = (uint8_t)((p->precision & ~MPTCP_PREC_FINAL) | s->source);
 	if (p->end != MPTCP_PATH_UP)
 		return;
-	if (s->sf[i].tcp.state == TCP_CLOSE) {
-		path_close(p, MPTCP_PATH_GONE, now_ms);
-	} else if (final) {
+	/* At the close sample the client may have closed first: CLOSE
+	 * then is the connection's end, not the path's. */
+	if (final) {
 		path_close(p, MPTCP_PATH_UP_AT_END, now_ms);
 		p->precision |= MPTCP_PREC_FINAL;
+	} else if (s->sf[i].tcp.state == TCP_CLOSE) {
+		path_close(p, MPTCP_PATH_GONE, now_ms);
 	}
 }
 
@@ -124,6 +136,14 @@ void mptcp_paths_sample(struct mptcp_paths *r,
 	for (unsigned i = 0; i < s->n; i++) {
 		struct mptcp_path *p = find(r, s->sf[i].id, &s->sf[i].local,
 		                            &s->sf[i].remote);
+
+		/* TCP_INFO without addresses (a closed socket has no peer):
+		 * the one path of a plain or fallen-back connection. */
+		if (p == NULL && s->sf[i].local.family == 0 && r->n > 0) {
+			p = &r->path[0];
+			sample_path(r, p, s, i, now_ms, final);
+			continue;
+		}
 
 		if (p == NULL)
 			p = add(r, &s->sf[i].local, &s->sf[i].remote);

@@ -187,12 +187,15 @@ static int read_tcp_info(int fd, struct mptcp_paths_sample *s)
 	struct tcp_info ti;
 
 	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0)
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
 		return -errno;
-	addr_from_kernel(&l, &s->sf[0].local);
-	addr_from_kernel(&r, &s->sf[0].remote);
+	/* Once the peer has closed there is no peer name: the record then
+	 * takes the figures for the path it already knows. */
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) == 0 &&
+	    getpeername(fd, (struct sockaddr *)&r, &rl) == 0) {
+		addr_from_kernel(&l, &s->sf[0].local);
+		addr_from_kernel(&r, &s->sf[0].remote);
+	}
 	tcp_from_kernel(&ti, &s->sf[0].tcp);
 	s->n = 1;
 	s->complete = 1;
