@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Values fixed by the kernel ABI (uapi linux/mptcp.h, linux/mptcp_pm.h);
  * ours, so the build does not depend on how new the installed header is.
@@ -106,6 +107,10 @@ int mptcp_nl_attr_copy(const struct mptcp_nl_attr *a, void *out, size_t size);
  * length does not add up. */
 int mptcp_nl_walk(const void *buf, size_t len, uint32_t seq, uint16_t type,
                   mptcp_nl_msg_fn fn, void *arg);
+
+/* One datagram from the kernel into buf: its length, 0 for one to skip
+ * (not sent by the kernel), or -errno (-EMSGSIZE: it did not fit). */
+ssize_t mptcp_nl_recv(int fd, void *buf, size_t len, int flags);
 
 /* Attribute decoders over the area after the genetlink header.  Unknown
  * attributes are skipped; a known one with the wrong size, or an attribute

@@ -320,6 +320,27 @@ static int nl_send(int fd, uint32_t seq, uint16_t type, uint16_t flags,
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+ssize_t mptcp_nl_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct sockaddr_nl from;
+	struct iovec iov = { buf, len };
+	struct msghdr m = {
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	ssize_t n = recvmsg(fd, &m, flags);
+
+	if (n < 0)
+		return -errno;
+	if (m.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	if (m.msg_namelen < sizeof(from) || from.nl_pid != 0)
+		return 0;       /* not from the kernel */
+	return n;
+}
+
 /* Send a request and feed every datagram of the reply to fn until the
  * kernel says it is complete.  Returns 0 or -errno. */
 static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
@@ -334,27 +355,13 @@ static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
 
 	/* Bounded: a reply longer than this many datagrams is not ours. */
 	for (int i = 0; rc == 0 && i < 1024; i++) {
-		struct sockaddr_nl from;
-		struct iovec iov = { buf.b, sizeof(buf.b) };
-		struct msghdr m = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(fd, &m, 0);
+		ssize_t n = mptcp_nl_recv(fd, buf.b, sizeof(buf.b), 0);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN || errno == EWOULDBLOCK
-			               ? -ETIMEDOUT
-			               : -errno;
-		}
-		if (m.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		if (m.msg_namelen < sizeof(from) || from.nl_pid != 0)
-			continue;       /* not from the kernel */
+		if (n == -EINTR || n == 0)
+			continue;
+		if (n < 0)
+			return n == -EAGAIN || n == -EWOULDBLOCK ? -ETIMEDOUT
+			                                         : (int)n;
 		rc = mptcp_nl_walk(buf.b, (size_t)n, seq, type, fn, arg);
 		if (rc != 0)
 			return rc < 0 ? rc : 0;

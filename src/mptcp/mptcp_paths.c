@@ -195,10 +195,12 @@ void mptcp_paths_event(struct mptcp_paths *r, const struct mptcp_pm_event *ev,
 		return;
 	if (ev->backup >= 0)
 		p->backup = (int8_t)ev->backup;
-	p->precision |= MPTCP_PREC_EVENTS;
+	/* The event's time beats the sample that first saw the subflow
+	 * (the accept sample may list a join made before accept()). */
 	if (ev->type == MPTCP_PM_EV_SUB_ESTABLISHED &&
-	    (p->established_ms < 0 || p->established_ms > now_ms))
+	    (!(p->precision & MPTCP_PREC_EVENTS) || p->established_ms < 0))
 		p->established_ms = now_ms;
+	p->precision |= MPTCP_PREC_EVENTS;
 	if ((ev->type == MPTCP_PM_EV_CREATED ||
 	     ev->type == MPTCP_PM_EV_ESTABLISHED) && p->established_ms < 0)
 		p->established_ms = 0;  /* the connection's own subflow */

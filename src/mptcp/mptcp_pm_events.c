@@ -182,30 +182,18 @@ int mptcp_pm_events_read(int fd, uint16_t family, mptcp_pm_event_fn fn,
 	int lost = 0;
 
 	for (int i = 0; i < EV_MAX_DATAGRAMS; i++) {
-		struct sockaddr_nl from;
-		struct iovec iov = { buf.b, sizeof(buf.b) };
-		struct msghdr m = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
+		ssize_t n = mptcp_nl_recv(fd, buf.b, sizeof(buf.b), MSG_DONTWAIT);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				lost = 1;       /* overrun: read on */
-				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			return -errno;
-		}
-		if ((m.msg_flags & MSG_TRUNC) ||
-		    m.msg_namelen < sizeof(from) || from.nl_pid != 0)
+		if (n == -EINTR || n == -EMSGSIZE || n == 0)
 			continue;       /* not a whole event from the kernel */
+		if (n == -ENOBUFS) {
+			lost = 1;       /* overrun: read on */
+			continue;
+		}
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			break;
+		if (n < 0)
+			return (int)n;
 		/* Events are sent with sequence number 0. */
 		(void)mptcp_nl_walk(buf.b, (size_t)n, 0, family, on_event, &w);
 	}
