@@ -12,11 +12,13 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Values fixed by the kernel ABI (uapi linux/mptcp.h, linux/mptcp_pm.h);
  * ours, so the build does not depend on how new the installed header is.
  * mptcp_nl.c checks them against the header when there is one. */
 #define MPTCP_NL_FAMILY_NAME "mptcp_pm"
+#define MPTCP_NL_EVENTS_GROUP "mptcp_pm_events"
 #define MPTCP_NL_VERSION 1
 enum {
 	MPTCP_NL_CMD_GET_ADDR = 3,
@@ -77,9 +79,26 @@ struct mptcp_nl_state {
 	struct mptcp_nl_endpoint ep[MPTCP_NL_MAX_ENDPOINTS];
 };
 
-/* Called for each generic netlink message of the expected family: attrs
- * points after the genetlink header.  Returns 0, or -errno to stop. */
-typedef int (*mptcp_nl_msg_fn)(const void *attrs, size_t len, void *arg);
+/* Called for each generic netlink message of the expected family: cmd is
+ * the genetlink command (for events: the event type), attrs points after
+ * the genetlink header.  Returns 0, or -errno to stop. */
+typedef int (*mptcp_nl_msg_fn)(uint8_t cmd, const void *attrs, size_t len,
+                               void *arg);
+
+/* One attribute, pointing into the received datagram. */
+struct mptcp_nl_attr {
+	uint16_t type;
+	const unsigned char *data;
+	size_t len;
+};
+
+/* The next attribute of the area [*p, *p + *left): 1 with *a filled and
+ * *p, *left moved past it, 0 at the end, or -EBADMSG when a length does
+ * not add up. */
+int mptcp_nl_attr_next(const unsigned char **p, size_t *left,
+                       struct mptcp_nl_attr *a);
+/* Copy a fixed-size value; -EBADMSG when the attribute has another size. */
+int mptcp_nl_attr_copy(const struct mptcp_nl_attr *a, void *out, size_t size);
 
 /* Walk one datagram received from the kernel.  Messages whose sequence
  * number is not seq are ignored (stale replies).  Returns 1 when the reply
@@ -89,10 +108,18 @@ typedef int (*mptcp_nl_msg_fn)(const void *attrs, size_t len, void *arg);
 int mptcp_nl_walk(const void *buf, size_t len, uint32_t seq, uint16_t type,
                   mptcp_nl_msg_fn fn, void *arg);
 
+/* One datagram from the kernel into buf: its length, 0 for one to skip
+ * (not sent by the kernel), or -errno (-EMSGSIZE: it did not fit). */
+ssize_t mptcp_nl_recv(int fd, void *buf, size_t len, int flags);
+
 /* Attribute decoders over the area after the genetlink header.  Unknown
  * attributes are skipped; a known one with the wrong size, or an attribute
  * running past len, gives -EBADMSG. */
 int mptcp_nl_parse_family_id(const void *attrs, size_t len, uint16_t *id);
+/* The id of multicast group `name` in a CTRL_CMD_GETFAMILY reply;
+ * -ENOENT when the family has no such group. */
+int mptcp_nl_parse_mcast_group(const void *attrs, size_t len,
+                               const char *name, uint32_t *id);
 int mptcp_nl_parse_limits(const void *attrs, size_t len,
                           struct mptcp_nl_limits *out);
 /* One GET_ADDR reply: the MPTCP_NL_ATTR_ADDR nest.  -ENOENT without one. */
@@ -103,5 +130,13 @@ int mptcp_nl_parse_endpoint(const void *attrs, size_t len,
  * what could not be read is said in st->limits_err / st->endpoints_err.
  * ifname is left empty (the caller resolves it). */
 void mptcp_nl_query(struct mptcp_nl_state *st);
+
+/* A non-blocking socket joined to the path manager's event group
+ * ("mptcp_pm_events") of the current network namespace, for
+ * mptcp_pm_events_read().  Open it before dropping privileges: joining
+ * needs CAP_NET_ADMIN.  Returns the descriptor with the family id in
+ * *family, or -errno: -ENOENT (no MPTCP, or no event group: Linux < 5.12),
+ * -EPERM (no CAP_NET_ADMIN). */
+int mptcp_nl_events_open(uint16_t *family);
 
 #endif

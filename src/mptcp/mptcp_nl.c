@@ -8,6 +8,7 @@
 #include "auto-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <string.h>
@@ -38,15 +39,8 @@ SAME(MPTCP_NL_FLAG_BACKUP, MPTCP_PM_ADDR_FLAG_BACKUP);
 
 /* ---------------------------------------------------------------- decoding */
 
-struct nl_attr {
-	uint16_t type;
-	const unsigned char *data;
-	size_t len;
-};
-
-/* The next attribute of the area [*p, *p + *left).  Returns 1 with *a
- * filled, 0 at the end, or -EBADMSG. */
-static int attr_next(const unsigned char **p, size_t *left, struct nl_attr *a)
+int mptcp_nl_attr_next(const unsigned char **p, size_t *left,
+                       struct mptcp_nl_attr *a)
 {
 	struct nlattr h;
 	size_t step;
@@ -70,8 +64,7 @@ static int attr_next(const unsigned char **p, size_t *left, struct nl_attr *a)
 	return 1;
 }
 
-/* Copy a fixed-size attribute value; -EBADMSG when the size differs. */
-static int attr_copy(const struct nl_attr *a, void *out, size_t size)
+int mptcp_nl_attr_copy(const struct mptcp_nl_attr *a, void *out, size_t size)
 {
 	if (a->len != size)
 		return -EBADMSG;
@@ -82,13 +75,13 @@ static int attr_copy(const struct nl_attr *a, void *out, size_t size)
 int mptcp_nl_parse_family_id(const void *attrs, size_t len, uint16_t *id)
 {
 	const unsigned char *p = attrs;
-	struct nl_attr a;
+	struct mptcp_nl_attr a;
 	int rc, found = 0;
 
-	while ((rc = attr_next(&p, &len, &a)) > 0) {
+	while ((rc = mptcp_nl_attr_next(&p, &len, &a)) > 0) {
 		if (a.type != CTRL_ATTR_FAMILY_ID)
 			continue;
-		if (attr_copy(&a, id, sizeof(*id)) < 0)
+		if (mptcp_nl_attr_copy(&a, id, sizeof(*id)) < 0)
 			return -EBADMSG;
 		found = 1;
 	}
@@ -97,20 +90,63 @@ int mptcp_nl_parse_family_id(const void *attrs, size_t len, uint16_t *id)
 	return found ? 0 : -ENOENT;
 }
 
+int mptcp_nl_parse_mcast_group(const void *attrs, size_t len,
+                               const char *name, uint32_t *id)
+{
+	const unsigned char *p = attrs;
+	struct mptcp_nl_attr a;
+	int rc;
+
+	while ((rc = mptcp_nl_attr_next(&p, &len, &a)) > 0) {
+		const unsigned char *g = a.data;
+		size_t glen = a.len;
+		struct mptcp_nl_attr grp;
+
+		if (a.type != CTRL_ATTR_MCAST_GROUPS)
+			continue;
+		/* A nest of nests, one per group: name and id. */
+		while ((rc = mptcp_nl_attr_next(&g, &glen, &grp)) > 0) {
+			const unsigned char *q = grp.data;
+			size_t qlen = grp.len;
+			struct mptcp_nl_attr f;
+			uint32_t gid = 0;
+			int named = 0;
+
+			while ((rc = mptcp_nl_attr_next(&q, &qlen, &f)) > 0) {
+				if (f.type == CTRL_ATTR_MCAST_GRP_ID &&
+				    mptcp_nl_attr_copy(&f, &gid, 4) < 0)
+					return -EBADMSG;
+				if (f.type == CTRL_ATTR_MCAST_GRP_NAME)
+					named = f.len == strlen(name) + 1 &&
+					        memcmp(f.data, name, f.len) == 0;
+			}
+			if (rc < 0)
+				return rc;
+			if (named && gid != 0) {
+				*id = gid;
+				return 0;
+			}
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return rc < 0 ? rc : -ENOENT;
+}
+
 int mptcp_nl_parse_limits(const void *attrs, size_t len,
                           struct mptcp_nl_limits *out)
 {
 	const unsigned char *p = attrs;
-	struct nl_attr a;
+	struct mptcp_nl_attr a;
 	int rc;
 
-	while ((rc = attr_next(&p, &len, &a)) > 0) {
+	while ((rc = mptcp_nl_attr_next(&p, &len, &a)) > 0) {
 		if (a.type == MPTCP_NL_ATTR_SUBFLOWS) {
-			if (attr_copy(&a, &out->subflows, 4) < 0)
+			if (mptcp_nl_attr_copy(&a, &out->subflows, 4) < 0)
 				return -EBADMSG;
 			out->have_subflows = 1;
 		} else if (a.type == MPTCP_NL_ATTR_RCV_ADD_ADDRS) {
-			if (attr_copy(&a, &out->add_addr_accepted, 4) < 0)
+			if (mptcp_nl_attr_copy(&a, &out->add_addr_accepted, 4) < 0)
 				return -EBADMSG;
 			out->have_add_addr_accepted = 1;
 		}
@@ -122,34 +158,34 @@ int mptcp_nl_parse_limits(const void *attrs, size_t len,
 static int parse_addr_nest(const unsigned char *p, size_t len,
                            struct mptcp_nl_endpoint *ep)
 {
-	struct nl_attr a;
+	struct mptcp_nl_attr a;
 	uint16_t family = 0;
 	int rc, have4 = 0, have6 = 0;
 
-	while ((rc = attr_next(&p, &len, &a)) > 0) {
+	while ((rc = mptcp_nl_attr_next(&p, &len, &a)) > 0) {
 		switch (a.type) {
 		case MPTCP_NL_ADDR_FAMILY:
-			rc = attr_copy(&a, &family, 2);
+			rc = mptcp_nl_attr_copy(&a, &family, 2);
 			break;
 		case MPTCP_NL_ADDR_ID:
-			rc = attr_copy(&a, &ep->id, 1);
+			rc = mptcp_nl_attr_copy(&a, &ep->id, 1);
 			break;
 		case MPTCP_NL_ADDR_ADDR4:
-			rc = attr_copy(&a, &ep->addr.v4, 4);
+			rc = mptcp_nl_attr_copy(&a, &ep->addr.v4, 4);
 			have4 = 1;
 			break;
 		case MPTCP_NL_ADDR_ADDR6:
-			rc = attr_copy(&a, &ep->addr.v6, 16);
+			rc = mptcp_nl_attr_copy(&a, &ep->addr.v6, 16);
 			have6 = 1;
 			break;
 		case MPTCP_NL_ADDR_PORT:
-			rc = attr_copy(&a, &ep->port, 2);
+			rc = mptcp_nl_attr_copy(&a, &ep->port, 2);
 			break;
 		case MPTCP_NL_ADDR_FLAGS:
-			rc = attr_copy(&a, &ep->flags, 4);
+			rc = mptcp_nl_attr_copy(&a, &ep->flags, 4);
 			break;
 		case MPTCP_NL_ADDR_IF_IDX:
-			rc = attr_copy(&a, &ep->ifindex, 4);
+			rc = mptcp_nl_attr_copy(&a, &ep->ifindex, 4);
 			break;
 		default:
 			rc = 0;
@@ -174,11 +210,11 @@ int mptcp_nl_parse_endpoint(const void *attrs, size_t len,
                             struct mptcp_nl_endpoint *out)
 {
 	const unsigned char *p = attrs;
-	struct nl_attr a;
+	struct mptcp_nl_attr a;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	while ((rc = attr_next(&p, &len, &a)) > 0)
+	while ((rc = mptcp_nl_attr_next(&p, &len, &a)) > 0)
 		if (a.type == MPTCP_NL_ATTR_ADDR)
 			return parse_addr_nest(a.data, a.len, out);
 	return rc < 0 ? rc : -ENOENT;
@@ -207,7 +243,8 @@ static int walk_one(const struct nlmsghdr *h, const unsigned char *payload,
 			return 0;
 		if (len < GENL_HDRLEN)
 			return -EBADMSG;
-		err = fn(payload + GENL_HDRLEN, len - GENL_HDRLEN, arg);
+		err = fn(payload[0], payload + GENL_HDRLEN, len - GENL_HDRLEN,
+		         arg);
 		return err < 0 ? err : 0;
 	}
 }
@@ -283,6 +320,27 @@ static int nl_send(int fd, uint32_t seq, uint16_t type, uint16_t flags,
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+ssize_t mptcp_nl_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct sockaddr_nl from;
+	struct iovec iov = { buf, len };
+	struct msghdr m = {
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	ssize_t n = recvmsg(fd, &m, flags);
+
+	if (n < 0)
+		return -errno;
+	if (m.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	if (m.msg_namelen < sizeof(from) || from.nl_pid != 0)
+		return 0;       /* not from the kernel */
+	return n;
+}
+
 /* Send a request and feed every datagram of the reply to fn until the
  * kernel says it is complete.  Returns 0 or -errno. */
 static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
@@ -297,27 +355,13 @@ static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
 
 	/* Bounded: a reply longer than this many datagrams is not ours. */
 	for (int i = 0; rc == 0 && i < 1024; i++) {
-		struct sockaddr_nl from;
-		struct iovec iov = { buf.b, sizeof(buf.b) };
-		struct msghdr m = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(fd, &m, 0);
+		ssize_t n = mptcp_nl_recv(fd, buf.b, sizeof(buf.b), 0);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN || errno == EWOULDBLOCK
-			               ? -ETIMEDOUT
-			               : -errno;
-		}
-		if (m.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		if (m.msg_namelen < sizeof(from) || from.nl_pid != 0)
-			continue;       /* not from the kernel */
+		if (n == -EINTR || n == 0)
+			continue;
+		if (n < 0)
+			return n == -EAGAIN || n == -EWOULDBLOCK ? -ETIMEDOUT
+			                                         : (int)n;
 		rc = mptcp_nl_walk(buf.b, (size_t)n, seq, type, fn, arg);
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
@@ -325,26 +369,42 @@ static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
 	return rc < 0 ? rc : -EOVERFLOW;
 }
 
-static int on_family(const void *attrs, size_t len, void *arg)
-{
-	int rc = mptcp_nl_parse_family_id(attrs, len, arg);
+/* What CTRL_CMD_GETFAMILY told about "mptcp_pm". */
+struct family_reply {
+	uint16_t id;
+	uint32_t events_group;          /* 0: no "mptcp_pm_events" group */
+};
 
+static int on_family(uint8_t cmd, const void *attrs, size_t len, void *arg)
+{
+	struct family_reply *f = arg;
+	int rc;
+
+	(void)cmd;
+	rc = mptcp_nl_parse_family_id(attrs, len, &f->id);
 	/* The family exists (else the kernel says ENOENT) but its id is
 	 * missing from the reply. */
-	return rc == -ENOENT ? -EBADMSG : rc;
+	if (rc < 0)
+		return rc == -ENOENT ? -EBADMSG : rc;
+	rc = mptcp_nl_parse_mcast_group(attrs, len, MPTCP_NL_EVENTS_GROUP,
+	                                &f->events_group);
+	return rc == -ENOENT ? 0 : rc;
 }
 
-static int on_limits(const void *attrs, size_t len, void *arg)
+static int on_limits(uint8_t cmd, const void *attrs, size_t len, void *arg)
 {
+	(void)cmd;
 	return mptcp_nl_parse_limits(attrs, len, arg);
 }
 
-static int on_endpoint(const void *attrs, size_t len, void *arg)
+static int on_endpoint(uint8_t cmd, const void *attrs, size_t len, void *arg)
 {
 	struct mptcp_nl_state *st = arg;
 	struct mptcp_nl_endpoint ep;
-	int rc = mptcp_nl_parse_endpoint(attrs, len, &ep);
+	int rc;
 
+	(void)cmd;
+	rc = mptcp_nl_parse_endpoint(attrs, len, &ep);
 	if (rc < 0)
 		return rc;
 	if (st->n_endpoints < MPTCP_NL_MAX_ENDPOINTS)
@@ -354,41 +414,78 @@ static int on_endpoint(const void *attrs, size_t len, void *arg)
 	return 0;
 }
 
-void mptcp_nl_query(struct mptcp_nl_state *st)
+/* A bound NETLINK_GENERIC socket with a receive timeout, and the
+ * "mptcp_pm" family resolved.  Returns the descriptor or -errno. */
+static int nl_open_family(struct family_reply *f)
 {
 	struct sockaddr_nl self = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
-	uint16_t family = 0;
-	int fd, rc;
+	int fd, rc = 0;
 
-	memset(st, 0, sizeof(*st));
+	memset(f, 0, sizeof(*f));
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0) {
-		st->limits_err = st->endpoints_err = errno;
-		return;
-	}
-	rc = 0;
+	if (fd < 0)
+		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    bind(fd, (struct sockaddr *)&self, sizeof(self)) < 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = nl_transact(fd, 1, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
 		                 CTRL_CMD_GETFAMILY, 1, CTRL_ATTR_FAMILY_NAME,
-		                 MPTCP_NL_FAMILY_NAME, on_family, &family);
-	if (rc == 0 && family == 0)
+		                 MPTCP_NL_FAMILY_NAME, on_family, f);
+	if (rc == 0 && f->id == 0)
 		rc = -EBADMSG;  /* acknowledged without an answer */
 	if (rc < 0) {
-		st->limits_err = st->endpoints_err = -rc;
 		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+void mptcp_nl_query(struct mptcp_nl_state *st)
+{
+	struct family_reply f;
+	int fd, rc;
+
+	memset(st, 0, sizeof(*st));
+	fd = nl_open_family(&f);
+	if (fd < 0) {
+		st->limits_err = st->endpoints_err = -fd;
 		return;
 	}
-	rc = nl_transact(fd, 2, family, NLM_F_REQUEST | NLM_F_ACK,
+	rc = nl_transact(fd, 2, f.id, NLM_F_REQUEST | NLM_F_ACK,
 	                 MPTCP_NL_CMD_GET_LIMITS, MPTCP_NL_VERSION, 0, NULL,
 	                 on_limits, &st->limits);
 	st->limits_err = -rc;
-	rc = nl_transact(fd, 3, family, NLM_F_REQUEST | NLM_F_DUMP,
+	rc = nl_transact(fd, 3, f.id, NLM_F_REQUEST | NLM_F_DUMP,
 	                 MPTCP_NL_CMD_GET_ADDR, MPTCP_NL_VERSION, 0, NULL,
 	                 on_endpoint, st);
 	st->endpoints_err = -rc;
 	close(fd);
+}
+
+int mptcp_nl_events_open(uint16_t *family)
+{
+	struct family_reply f;
+	int fd = nl_open_family(&f), flags;
+
+	if (fd < 0)
+		return fd;
+	if (f.events_group == 0) {
+		close(fd);
+		return -ENOENT;         /* a kernel before Linux 5.12 */
+	}
+	/* Joining needs CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN); the
+	 * membership outlives a later privilege drop. */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+	               &f.events_group, sizeof(f.events_group)) < 0 ||
+	    (flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	*family = f.id;
+	return fd;
 }

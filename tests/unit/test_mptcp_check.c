@@ -264,9 +264,11 @@ END_TEST
 
 /* ---------------------------------------------------------------- walker */
 
-static int collect(const void *attrs, size_t len, void *arg)
+static int collect(uint8_t cmd, const void *attrs, size_t len, void *arg)
 {
 	struct mptcp_nl_state *st = arg;
+
+	(void)cmd;
 
 	if (st->n_endpoints == MPTCP_NL_MAX_ENDPOINTS)
 		return -ENOSPC;
