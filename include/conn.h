@@ -64,6 +64,15 @@ void conn_sweep_idle(struct conn_owner *o, uint64_t now_ms);
 /* End every connection of o, reporting `why`. */
 void conn_close_all(struct conn_owner *o, enum end_reason why);
 
+/* The live view (/connections), on the thread that runs o: its
+ * connections in list order, when each was accepted, and one as a JSON
+ * object.  conn_json returns the length written (NUL excluded), or -1
+ * when it does not fit in len. */
+const struct conn *conn_first(const struct conn_owner *o);
+const struct conn *conn_next(const struct conn *c);
+uint64_t conn_started_ms(const struct conn *c);
+int conn_json(const struct conn *c, uint64_t now_ms, char *buf, size_t len);
+
 static inline int conn_owner_empty(const struct conn_owner *o)
 {
 	return o->head == NULL;

@@ -234,6 +234,33 @@ START_TEST(test_client_close)
 }
 END_TEST
 
+/* The live view sees the connection while it relays. */
+START_TEST(test_live_json)
+{
+	char json[1024];
+	int c, b, n;
+
+	setup_cfg(backend_listen(), "");
+	start(&c, 0, "192.0.2.7");
+	b = backend_accept();
+	ck_assert_int_eq(write(c, "abc", 3), 3);
+	run_a_while(5);
+	ck_assert_ptr_nonnull(conn_first(&owner));
+	ck_assert_ptr_null(conn_next(conn_first(&owner)));
+	n = conn_json(conn_first(&owner), clock_now_ms(), json, sizeof(json));
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"listener\":\"t\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"relaying\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"client\":\"192.0.2.7:40000\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"bytes_in\":3"));
+	ck_assert_int_eq(conn_json(conn_first(&owner), clock_now_ms(), json, 20),
+	                 -1);
+	close(c);
+	close(b);
+	expect_end(END_CLIENT_CLOSE);
+}
+END_TEST
+
 START_TEST(test_backend_close)
 {
 	char buf[256];
@@ -535,6 +562,7 @@ static Suite *suite(void)
 
 	ADD(s, test_client_close, 0);
 	ADD(s, test_backend_close, 0);
+	ADD(s, test_live_json, 0);
 	ADD(s, test_client_reset, 0);
 	ADD(s, test_backend_reset, 0);
 	ADD(s, test_idle_timeout, 0);
