@@ -255,6 +255,7 @@ START_TEST(test_live_json)
 	ck_assert_ptr_nonnull(strstr(json, "\"bytes_in\":3"));
 	ck_assert_int_eq(conn_json(conn_first(&owner), clock_now_ms(), json, 20),
 	                 -1);
+	ck_assert_uint_eq(backend_read(b, json, 45), 45);   /* header, abc */
 	close(c);
 	close(b);
 	expect_end(END_CLIENT_CLOSE);
