@@ -20,7 +20,7 @@ static void relay_failed(struct conn *c, enum relay_result r, int err,
                          int client_is_src)
 {
 	const char *name = c->owner->cfg->name;
-	char caddr[ADDR_STRLEN], why_text[256];
+	char why_text[256];
 	const char *t;
 	int client_side, reset;
 
@@ -36,9 +36,11 @@ static void relay_failed(struct conn *c, enum relay_result r, int err,
 	 * that is the client's doing, told at debug level. */
 	t = xport_error(client_side ? &c->cx : &c->bx, err, why_text,
 	                sizeof(why_text));
-	if (t != NULL)
+	if (t != NULL) {
+		char caddr[ADDR_STRLEN];
 		log_debug("listener %s: client %s: TLS: %s", name,
 		          conn_client_text(c, caddr, sizeof(caddr)), t);
+	}
 	else if (!reset)
 		log_warn("listener %s: %s socket: %s", name,
 		         client_side ? "client" : "backend", strerror(err));

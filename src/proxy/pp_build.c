@@ -8,7 +8,7 @@
 int pp_build_tlvs(unsigned set, int is_mptcp, const struct pp_tls_facts *tls,
                   struct pp_tlv *tlvs, uint8_t *scratch, size_t cap)
 {
-	int n = 0, len;
+	int n = 0;
 
 	if (set & PP_TLV_MPTCP) {
 		tlvs[n].type = PP2_TYPE_FRONTD_MPTCP;
@@ -31,7 +31,7 @@ int pp_build_tlvs(unsigned set, int is_mptcp, const struct pp_tls_facts *tls,
 		n++;
 	}
 	if (set & PP_TLV_SSL) {
-		len = pp_encode_ssl(scratch, cap, &tls->ssl);
+		int len = pp_encode_ssl(scratch, cap, &tls->ssl);
 		if (len < 0)
 			return -1;
 		tlvs[n].type = PP2_TYPE_SSL;
