@@ -40,10 +40,10 @@ static void relay_failed(struct conn *c, enum relay_result r, int err,
 		char caddr[ADDR_STRLEN];
 		log_debug("listener %s: client %s: TLS: %s", name,
 		          conn_client_text(c, caddr, sizeof(caddr)), t);
-	}
-	else if (!reset)
+	} else if (!reset) {
 		log_warn("listener %s: %s socket: %s", name,
 		         client_side ? "client" : "backend", strerror(err));
+	}
 	conn_end(c, !reset ? END_ERROR : client_side ? END_CLIENT_RESET
 	                                             : END_BACKEND_RESET,
 	         !client_side, client_side);
