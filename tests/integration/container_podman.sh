@@ -171,7 +171,8 @@ tap_is "$cfg" "10001:10001|[CMD /usr/local/bin/mptcp-frontd-healthcheck 127.0.0.
 # stdout only.)
 out=$(podman run --rm --network none --read-only "$IMAGE" -t -c /etc/mptcp-frontd/mptcp-frontd.ini \
 	2>"$T/run-t.log")
-tap_is "$?:$out" "0:configuration OK" "podman run --read-only $IMAGE -t: configuration OK"
+tap_is "$?:$out" "0:/etc/mptcp-frontd/mptcp-frontd.ini: configuration OK" \
+	"podman run --read-only $IMAGE -t: configuration OK" "$T/run-t.log"
 uid_of_image='while read -r k v; do [ "$k" = Uid: ] && echo "$v"; done </proc/self/status'
 out=$(podman run --rm --network none --read-only --entrypoint /bin/bash "$IMAGE" \
 	-c "$uid_of_image" 2>"$T/run-uid.log")
