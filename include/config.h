@@ -15,6 +15,7 @@
 #define CONFIG_MAX_CERTS 16     /* tls_cert / tls_key pairs per listener */
 #define CONFIG_MAX_ALPN 8       /* protocols in tls_alpn */
 #define CONFIG_MAX_PROXY_FROM 64 /* prefixes in accept_proxy_from */
+#define CONFIG_MAX_ANNOUNCE 8    /* addresses in announce */
 /* Longest line accepted, not counting the line ending; longer lines are
  * errors, never truncated. */
 #define CONFIG_LINE_MAX 4096
@@ -99,6 +100,11 @@ struct config {
 	struct addr stats;      /* where /metrics is served */
 	char *user;             /* drop privileges to it; NULL when unset */
 	char *group;            /* NULL: the user's groups */
+	/* announce: this node's own unicast addresses, for the kernel path
+	 * manager to announce (ADD_ADDR) behind an L4 balancer (fleet.c).
+	 * Each is a whole address (prefix 32 or 128). */
+	struct cidr announce[CONFIG_MAX_ANNOUNCE];
+	size_t nannounce;
 	struct listener_cfg *listeners;
 	size_t nlisteners;
 };

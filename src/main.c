@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fleet.h"
 #include "log.h"
 #include "mptcp_check.h"
 #include "notify.h"
@@ -330,9 +331,16 @@ int main(int argc, char **argv)
 		}
 		rs.pidfile = pidfile;
 	}
+	/* The path manager announces this node's addresses (`announce`)
+	 * before the first client arrives; fleet_restore() puts it back. */
+	if (fleet_apply(srv->gen->cfg) < 0) {
+		rc = EXIT_FAILURE;
+		goto out;
+	}
 	/* Everything privileged is done (sockets bound, logs and pidfile
 	 * open); no thread runs yet, no connection is accepted yet. */
-	if (privdrop_apply(srv->gen->cfg->user, srv->gen->cfg->group) < 0) {
+	if (privdrop_apply(srv->gen->cfg->user, srv->gen->cfg->group,
+	                   fleet_needs_net_admin(srv->gen->cfg)) < 0) {
 		rc = EXIT_FAILURE;
 		goto out;
 	}
@@ -341,6 +349,7 @@ int main(int argc, char **argv)
 out:
 	sockact_done();
 	server_free(srv);
+	fleet_restore();
 	/* After a privilege drop only a directory the user may write lets
 	 * this succeed. */
 	if (rs.pidfile != NULL && unlink(rs.pidfile) < 0 && errno != ENOENT)

@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
+#include "fleet.h"
 #include "proxy_accept.h"
 #include "server.h"
 #include "session.h"
@@ -304,6 +305,7 @@ static void accept_some(struct lsock *ls, int max)
 			worker_backoff(w, err);
 			return;
 		}
+		fleet_check_accept(cfd);        /* `announce` misuse, once */
 		if (l->cfg->accept_proxy)
 			proxy_accept_start(l, cfd, ls, &peer, plen);
 		else

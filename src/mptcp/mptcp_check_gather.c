@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "mptcp_check.h"
+#include "mptcp_pm.h"
 
 #define SYSCTL_DIR "/proc/sys/net/mptcp/"
 
@@ -38,22 +39,6 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* A net.mptcp integer sysctl, or -1 when missing or unreadable. */
-static int read_sysctl_int(const char *name)
-{
-	char path[128], buf[32], *end;
-	long v;
-
-	snprintf(path, sizeof(path), SYSCTL_DIR "%s", name);
-	if (read_line(path, buf, sizeof(buf)) < 0)
-		return -1;
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || v < 0 || v > 1000000)
-		return -1;
-	return (int)v;
-}
-
 /* net.mptcp.path_manager (Linux 6.15+) names it; before that pm_type
  * (5.19+) numbers it; before that there is only the in-kernel one. */
 static void read_pm(struct mptcp_check_facts *f)
@@ -69,7 +54,7 @@ static void read_pm(struct mptcp_check_facts *f)
 		                                         : MPTCP_CHECK_PM_OTHER;
 		return;
 	}
-	type = read_sysctl_int("pm_type");
+	type = mptcp_pm_sysctl_get("pm_type");
 	if (type < 0) {
 		f->pm = MPTCP_CHECK_PM_UNKNOWN;
 		return;
@@ -136,11 +121,11 @@ void mptcp_check_gather(struct mptcp_check_facts *f)
 	memset(f, 0, sizeof(*f));
 	if (uname(&u) == 0)
 		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
-	f->enabled = read_sysctl_int("enabled");
+	f->enabled = mptcp_pm_sysctl_get("enabled");
 	read_pm(f);
 	if (f->pm == MPTCP_CHECK_PM_USERSPACE)
 		f->mptcpd_running = mptcpd_running();
-	f->allow_join_initial = read_sysctl_int("allow_join_initial_addr_port");
+	f->allow_join_initial = mptcp_pm_sysctl_get("allow_join_initial_addr_port");
 	probe_socket(AF_INET, &f->sock4);
 	probe_socket(AF_INET6, &f->sock6);
 	mptcp_nl_query(&f->nl);
