@@ -60,6 +60,11 @@ int stats_render(struct evbuffer *out, struct listener_stats *head);
 int stats_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,
                          unsigned nworkers);
 
+/* Append the kernel's MPTCP counters of this network namespace
+ * (/proc/net/netstat MPTcpExt) as mptcp_frontd_kernel_*; none when the
+ * kernel has no MPTCP.  Called from the one thread serving /metrics. */
+int stats_render_kernel(struct evbuffer *out);
+
 /* The HTTP endpoint (evhttp on `base`): GET/HEAD /metrics; other paths
  * 404, other methods 405.  Returns an opaque handle or NULL after
  * logging. */

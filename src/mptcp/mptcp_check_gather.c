@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "mptcp_check.h"
+#include "mptcp_mib.h"
 #include "mptcp_pm.h"
 
 #define SYSCTL_DIR "/proc/sys/net/mptcp/"
@@ -114,6 +115,21 @@ static void probe_socket(int family, struct mptcp_check_sock *s)
 	close(fd);
 }
 
+static void read_mib(struct mptcp_check_facts *f)
+{
+	static struct mptcp_mib mib;    /* large; --check is one thread */
+	int rc = mptcp_mib_read(&mib);
+
+	f->mib_err = -rc;
+	if (rc < 0)
+		return;
+	/* A counter this kernel lacks reads as 0. */
+	mptcp_mib_get(&mib, "MPJoinSynRx", &f->join_syn_rx);
+	mptcp_mib_get(&mib, "MPJoinAckRx", &f->join_ack_rx);
+	mptcp_mib_get(&mib, "MPJoinNoTokenFound", &f->join_no_token);
+	mptcp_mib_get(&mib, "AddAddrTx", &f->add_addr_tx);
+}
+
 void mptcp_check_gather(struct mptcp_check_facts *f)
 {
 	struct utsname u;
@@ -126,6 +142,7 @@ void mptcp_check_gather(struct mptcp_check_facts *f)
 	if (f->pm == MPTCP_CHECK_PM_USERSPACE)
 		f->mptcpd_running = mptcpd_running();
 	f->allow_join_initial = mptcp_pm_sysctl_get("allow_join_initial_addr_port");
+	read_mib(f);
 	probe_socket(AF_INET, &f->sock4);
 	probe_socket(AF_INET6, &f->sock6);
 	mptcp_nl_query(&f->nl);
