@@ -199,14 +199,12 @@ static void set_announce(struct parser *p, const char *key, const char *value)
 	for (int i = 0; i < n; i++) {
 		struct cidr *c = &p->cfg->announce[p->cfg->nannounce];
 
-		if (strchr(items[i], '/') != NULL || strchr(items[i], '[') != NULL) {
-			KEY_ERR(p, key, "bad address \"%s\": expected an IP "
-			        "address alone (no prefix, port or brackets)",
-			        items[i]);
-			continue;
-		}
-		if (cidr_parse(items[i], c, err, sizeof(err)) < 0) {
-			KEY_ERR(p, key, "bad address \"%s\": %s", items[i], err);
+		/* cidr_parse() takes prefixes too: an address alone here. */
+		if (strpbrk(items[i], "/[") != NULL ||
+		    cidr_parse(items[i], c, err, sizeof(err)) < 0) {
+			KEY_ERR(p, key, "bad address \"%s\": expected an IPv4 or "
+			        "IPv6 address alone (no prefix, port, brackets or "
+			        "host name)", items[i]);
 			continue;
 		}
 		if (!cidr_is_unicast_host(c)) {
