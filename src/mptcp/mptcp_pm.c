@@ -65,34 +65,35 @@ const struct mptcp_nl_endpoint *mptcp_pm_find(const struct mptcp_nl_state *st,
 	return NULL;
 }
 
+/* ADD_ADDR or DEL_ADDR with ep as its endpoint nest, acknowledged. */
+static int send_endpoint(struct mptcp_nl_sock *s, uint8_t cmd,
+                         const struct mptcp_nl_endpoint *ep)
+{
+	unsigned char attrs[MPTCP_NL_ATTRS_MAX];
+	int len = mptcp_nl_encode_endpoint(ep, attrs, sizeof(attrs));
+
+	if (len < 0)
+		return len;
+	return mptcp_nl_request(s, cmd, NLM_F_ACK, attrs, (size_t)len, NULL,
+	                        NULL);
+}
+
 int mptcp_pm_signal_add(struct mptcp_nl_sock *s, const struct cidr *a)
 {
 	struct mptcp_nl_endpoint ep;
-	unsigned char attrs[MPTCP_NL_ATTRS_MAX];
-	int len;
 
 	memset(&ep, 0, sizeof(ep));
 	ep.family = a->family;
 	memcpy(&ep.addr, a->addr, a->family == AF_INET ? 4 : 16);
 	ep.flags = MPTCP_NL_FLAG_SIGNAL;
-	len = mptcp_nl_encode_endpoint(&ep, attrs, sizeof(attrs));
-	if (len < 0)
-		return len;
-	return mptcp_nl_request(s, MPTCP_NL_CMD_ADD_ADDR, NLM_F_ACK, attrs,
-	                        (size_t)len, NULL, NULL);
+	return send_endpoint(s, MPTCP_NL_CMD_ADD_ADDR, &ep);
 }
 
 int mptcp_pm_del(struct mptcp_nl_sock *s, uint8_t id)
 {
 	struct mptcp_nl_endpoint ep;
-	unsigned char attrs[MPTCP_NL_ATTRS_MAX];
-	int len;
 
 	memset(&ep, 0, sizeof(ep));
 	ep.id = id;
-	len = mptcp_nl_encode_endpoint(&ep, attrs, sizeof(attrs));
-	if (len < 0)
-		return len;
-	return mptcp_nl_request(s, MPTCP_NL_CMD_DEL_ADDR, NLM_F_ACK, attrs,
-	                        (size_t)len, NULL, NULL);
+	return send_endpoint(s, MPTCP_NL_CMD_DEL_ADDR, &ep);
 }

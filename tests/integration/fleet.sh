@@ -105,32 +105,29 @@ setup() {
 setup || bail "topology setup failed"
 
 # balancer dsr|nat: the nftables ruleset of that mode (conf/fleet/ has the
-# same rules for real hosts).
+# same rules for real hosts): direct server return marks the flow by its
+# hash and the mark picks the route to a node (ip rules above); NAT sends
+# it to a node's address by the same hash.
 balancer() {
-	ip netns exec "$LB" nft flush ruleset || return 1
+	local hook rule op=add
 	if [ "$1" = dsr ]; then
-		ip -n "$N0" addr add "$VIP/32" dev lo &&
-			ip -n "$N1" addr add "$VIP/32" dev lo || return 1
-		ip netns exec "$LB" nft -f - <<EOF
-table ip fleet {
-	chain prerouting {
-		type filter hook prerouting priority mangle;
-		ip daddr $VIP tcp dport $PORT meta mark set jhash ip saddr . tcp sport . ip daddr . tcp dport mod 2 offset 1
-	}
-}
-EOF
+		hook="type filter hook prerouting priority mangle"
+		rule="meta mark set jhash ip saddr . tcp sport . ip daddr . tcp dport mod 2 offset 1"
 	else
-		ip -n "$N0" addr del "$VIP/32" dev lo &&
-			ip -n "$N1" addr del "$VIP/32" dev lo || return 1
-		ip netns exec "$LB" nft -f - <<EOF
+		op=del
+		hook="type nat hook prerouting priority dstnat"
+		rule="dnat to jhash ip saddr . tcp sport . ip daddr . tcp dport mod 2 map { 0 : ${NODE_IP[0]}, 1 : ${NODE_IP[1]} }"
+	fi
+	ip -n "$N0" addr "$op" "$VIP/32" dev lo && ip -n "$N1" addr "$op" "$VIP/32" dev lo &&
+		ip netns exec "$LB" nft flush ruleset || return 1
+	ip netns exec "$LB" nft -f - <<EOF
 table ip fleet {
 	chain prerouting {
-		type nat hook prerouting priority dstnat;
-		ip daddr $VIP tcp dport $PORT dnat to jhash ip saddr . tcp sport . ip daddr . tcp dport mod 2 map { 0 : ${NODE_IP[0]}, 1 : ${NODE_IP[1]} }
+		$hook;
+		ip daddr $VIP tcp dport $PORT $rule
 	}
 }
 EOF
-	fi
 }
 
 # pm_state NS: the node's endpoints and C-flag sysctl, one line.
