@@ -73,8 +73,8 @@ setup() {
 			ip -n "$ns" route add default via "${NODE_GW[$i]}" &&
 			ip -n "$LB" route add "${NODE_LO[$i]}/32" via "${NODE_IP[$i]}" &&
 			ip netns exec "$LB" ip route add "$VIP/32" via "${NODE_IP[$i]}" \
-				table $((11 + i)) &&
-			ip -n "$LB" rule add fwmark $((1 + i)) lookup $((11 + i)) ||
+				table $((101 + i)) &&
+			ip -n "$LB" rule add fwmark $((1 + i)) lookup $((101 + i)) ||
 			return 1
 	done
 	ip netns exec "$LB" sysctl -q -w net.ipv4.ip_forward=1 \
@@ -104,30 +104,16 @@ setup() {
 }
 setup || bail "topology setup failed"
 
-# balancer dsr|nat: the nftables ruleset of that mode (conf/fleet/ has the
-# same rules for real hosts): direct server return marks the flow by its
-# hash and the mark picks the route to a node (ip rules above); NAT sends
-# it to a node's address by the same hash.
+# balancer dsr|nat: the example ruleset of that mode, conf/fleet/
+# balancer-MODE.nft: direct server return marks the flow by its hash and
+# the mark picks the route to a node (ip rules above); NAT sends it to a
+# node's address by the same hash.
+FLEET_CONF=${top_srcdir:-$TESTS_DIR/../..}/conf/fleet
 balancer() {
-	local hook rule op=add
-	if [ "$1" = dsr ]; then
-		hook="type filter hook prerouting priority mangle"
-		rule="meta mark set jhash ip saddr . tcp sport . ip daddr . tcp dport mod 2 offset 1"
-	else
-		op=del
-		hook="type nat hook prerouting priority dstnat"
-		rule="dnat to jhash ip saddr . tcp sport . ip daddr . tcp dport mod 2 map { 0 : ${NODE_IP[0]}, 1 : ${NODE_IP[1]} }"
-	fi
+	local op=add defs=(-D "VIP=$VIP" -D "PORT=$PORT")
+	[ "$1" = nat ] && op=del defs+=(-D "NODE0=${NODE_IP[0]}" -D "NODE1=${NODE_IP[1]}")
 	ip -n "$N0" addr "$op" "$VIP/32" dev lo && ip -n "$N1" addr "$op" "$VIP/32" dev lo &&
-		ip netns exec "$LB" nft flush ruleset || return 1
-	ip netns exec "$LB" nft -f - <<EOF
-table ip fleet {
-	chain prerouting {
-		$hook;
-		ip daddr $VIP tcp dport $PORT $rule
-	}
-}
-EOF
+		ip netns exec "$LB" nft "${defs[@]}" -f "$FLEET_CONF/balancer-$1.nft"
 }
 
 # pm_state NS: the node's endpoints and C-flag sysctl, one line.
