@@ -313,6 +313,29 @@ broken() {
 	TABLE[-1]+=" | - | -"
 }
 
+# ---------------------------------------------------------------- examples
+# The node configurations of conf/fleet/ load; the DaemonSet runs on the
+# host network with announce from the node's address.
+for f in node.ini node-proxy.ini; do
+	out=$("$FRONTD" -t -c "$FLEET_CONF/$f" 2>&1)
+	tap_is "$out" "configuration OK" "conf/fleet/$f: configuration OK"
+done
+"$PYTHON" - "$FLEET_CONF/daemonset.yaml" >"$T/daemonset.out" 2>&1 <<'EOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+cm = [d for d in docs if d["kind"] == "ConfigMap"][0]
+ds = [d for d in docs if d["kind"] == "DaemonSet"][0]
+pod = ds["spec"]["template"]["spec"]
+c = pod["containers"][0]
+env = {e["name"]: e for e in c["env"]}
+assert pod["hostNetwork"] is True, "hostNetwork"
+assert env["NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP", "NODE_IP"
+assert "NET_ADMIN" in c["securityContext"]["capabilities"]["add"], "NET_ADMIN"
+ini = cm["data"]["mptcp-frontd.ini"]
+assert "announce = ${NODE_IP}" in ini.splitlines(), "announce"
+EOF
+tap_check $? "conf/fleet/daemonset.yaml: host network, NET_ADMIN, announce = \${NODE_IP} from status.hostIP" "$T/daemonset.out"
+
 # ---------------------------------------------------------------- DSR
 balancer dsr || bail "nftables (direct server return) failed"
 broken dsr-no-announce
