@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "fleet.h"
 #include "log.h"
 #include "mptcp_pm.h"
@@ -264,7 +265,7 @@ void fleet_check_accept(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char buf[INET6_ADDRSTRLEN + 8];
+	char buf[ADDR_STRLEN];
 
 	if (!atomic_load_explicit(&fl.active, memory_order_relaxed) ||
 	    atomic_load_explicit(&fl.warned, memory_order_relaxed))
@@ -274,12 +275,8 @@ void fleet_check_accept(int fd)
 		return;
 	if (atomic_exchange(&fl.warned, 1))
 		return;
-	if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		          buf, sizeof(buf));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf,
-		          sizeof(buf));
+	/* IPv4 on a dual-stack socket is printed as IPv4. */
+	addr_format((struct sockaddr *)&ss, len, buf, sizeof(buf));
 	log_warn("announce: a connection arrived addressed to %s, which is "
 	         "announced: the kernel never announces the address a "
 	         "connection already uses, so its client gets no second path "

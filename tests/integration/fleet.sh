@@ -379,7 +379,7 @@ node=$(served_by nat-target)
 case $node in 0 | 1) ;; *) node=0 ;; esac
 sf=$(client_report nat-target mptcp-max)
 wait_for_file_line "${FLOGS[$node]}" \
-	"warn: announce: a connection arrived addressed to ${NODE_IP[$node]}, which is announced.*fix: announce another address" 5
+	"warn: announce: a connection arrived addressed to ${NODE_IP[$node]}:$PORT, which is announced.*fix: announce another address" 5
 tap_check $? "announcing the DNAT target: the daemon warns, with the fix" "${FLOGS[@]}"
 tap_diag "nat-announce-target: the connection had ${sf#subflows=} subflow(s)"
 
