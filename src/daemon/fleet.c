@@ -160,9 +160,12 @@ static int set_sysctl(bool want_zero)
 			return 0;       /* already so: not ours to put back */
 		rc = mptcp_pm_sysctl_set(FLEET_SYSCTL, 0);
 		if (rc < 0) {
-			log_error("announce: cannot set net.mptcp.%s = 0: %s "
-			          "(needs CAP_NET_ADMIN)", FLEET_SYSCTL,
-			          strerror(-rc));
+			log_error("announce: cannot set net.mptcp.%s = 0: %s%s",
+			          FLEET_SYSCTL, strerror(-rc),
+			          rc == -EROFS ? " (/proc/sys is mounted read-only "
+			                         "here: a container?)"
+			          : rc == -EPERM || rc == -EACCES
+			                  ? " (needs CAP_NET_ADMIN)" : "");
 			return -1;
 		}
 		fl.saved_sysctl = cur;
