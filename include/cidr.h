@@ -31,4 +31,12 @@ char *cidr_format(const struct cidr *c, char *buf, size_t buflen);
  * address) lies in one of list[0..n). */
 int cidr_match(const struct cidr *list, size_t n, const struct sockaddr *sa);
 
+/* Same family, prefix and network. */
+int cidr_equal(const struct cidr *a, const struct cidr *b);
+
+/* Whether c is one whole address (prefix 32 or 128) that another host can
+ * reach: not the wildcard, loopback, multicast, 240.0.0.0/4 (broadcast
+ * included) or link-local.  For `announce`. */
+int cidr_is_unicast_host(const struct cidr *c);
+
 #endif

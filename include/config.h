@@ -16,6 +16,7 @@
 #define CONFIG_MAX_BINDS 16
 #define CONFIG_MAX_BACKENDS 16
 #define CONFIG_MAX_PROXY_FROM 64 /* prefixes in accept_proxy_from */
+#define CONFIG_MAX_ANNOUNCE 8    /* addresses in announce */
 /* Longest line accepted, not counting the line ending; longer lines are
  * errors, never truncated. */
 #define CONFIG_LINE_MAX 4096
@@ -76,6 +77,11 @@ struct config {
 	int stats_line;         /* its line in the file, for warnings */
 	char *user;             /* drop privileges to it; NULL when unset */
 	char *group;            /* NULL: the user's groups */
+	/* announce: this node's own unicast addresses, for the kernel path
+	 * manager to announce (ADD_ADDR) behind an L4 balancer (fleet.c).
+	 * Each is a whole address (prefix 32 or 128). */
+	struct cidr announce[CONFIG_MAX_ANNOUNCE];
+	size_t nannounce;
 	struct listener_cfg *listeners;
 	size_t nlisteners;
 };

@@ -23,4 +23,9 @@ int metrics_render_workers(struct evbuffer *out,
  * configuration's reload counters, last reload and generation. */
 int metrics_render_config(struct evbuffer *out, const struct stats_config *c);
 
+/* The kernel's MPTCP counters of this network namespace (/proc/net/netstat
+ * MPTcpExt) as mptcp_frontd_kernel_*; none when the kernel has no MPTCP.
+ * Called from the one thread serving /metrics. */
+int metrics_render_kernel(struct evbuffer *out);
+
 #endif

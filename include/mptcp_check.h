@@ -9,6 +9,7 @@
 #define FRONTD_MPTCP_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "mptcp_nl.h"
@@ -37,6 +38,14 @@ struct mptcp_check_facts {
 	int pm_via_type;                /* only the older pm_type exists */
 	int mptcpd_running;             /* in this network namespace */
 	int allow_join_initial;         /* allow_join_initial_addr_port */
+	/* The kernel's join counters (/proc/net/netstat MPTcpExt), for the
+	 * "behind an L4 load balancer" section; mib_err is 0 when read, else
+	 * the errno (ENOENT: no MPTcpExt). */
+	int mib_err;
+	uint64_t join_syn_rx;           /* MPJoinSynRx */
+	uint64_t join_ack_rx;           /* MPJoinAckRx */
+	uint64_t join_no_token;         /* MPJoinNoTokenFound */
+	uint64_t add_addr_tx;           /* AddAddrTx */
 	struct mptcp_nl_state nl;       /* limits and endpoints */
 	struct mptcp_check_sock sock4, sock6;
 };
@@ -53,11 +62,13 @@ enum mptcp_check_level {
 
 struct mptcp_check_finding {
 	enum mptcp_check_level level;
+	const char *section;            /* heading it is under; NULL: none */
 	char text[MPTCP_CHECK_TEXT_MAX];
 	char fix[MPTCP_CHECK_TEXT_MAX]; /* "" when there is nothing to do */
 };
 
 struct mptcp_check_report {
+	const char *section;            /* for the findings added next */
 	size_t n;
 	size_t n_dropped;               /* findings beyond the array */
 	size_t n_errors;                /* counted even when dropped */
@@ -73,7 +84,8 @@ int mptcp_check_evaluate(const struct mptcp_check_facts *f,
                          struct mptcp_check_report *r);
 
 /* "ok: ...", "warn: ...", "error: ...", each followed by "  fix: ..."
- * when there is advice, then the verdict line. */
+ * when there is advice, a "== SECTION ==" line before the first finding
+ * of each section, then the verdict line. */
 void mptcp_check_print(const struct mptcp_check_report *r, int can_serve,
                        FILE *out);
 

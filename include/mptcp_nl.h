@@ -21,6 +21,8 @@
 #define MPTCP_NL_EVENTS_GROUP "mptcp_pm_events"
 #define MPTCP_NL_VERSION 1
 enum {
+	MPTCP_NL_CMD_ADD_ADDR = 1,
+	MPTCP_NL_CMD_DEL_ADDR = 2,
 	MPTCP_NL_CMD_GET_ADDR = 3,
 	MPTCP_NL_CMD_GET_LIMITS = 6,
 };
@@ -125,6 +127,41 @@ int mptcp_nl_parse_limits(const void *attrs, size_t len,
 /* One GET_ADDR reply: the MPTCP_NL_ATTR_ADDR nest.  -ENOENT without one. */
 int mptcp_nl_parse_endpoint(const void *attrs, size_t len,
                             struct mptcp_nl_endpoint *out);
+
+/* Longest attribute area a request carries (one endpoint nest). */
+#define MPTCP_NL_ATTRS_MAX 128
+
+/* Encode ep as the MPTCP_NL_ATTR_ADDR nest of an ADD_ADDR or DEL_ADDR
+ * request into buf: family and address when ep->family is set, the id
+ * when not 0, port, flags and ifindex when not 0.  Returns the length
+ * written, or -EMSGSIZE / -EINVAL (neither address nor id). */
+int mptcp_nl_encode_endpoint(const struct mptcp_nl_endpoint *ep, void *buf,
+                             size_t size);
+
+/* A generic netlink socket bound to the "mptcp_pm" family of the current
+ * network namespace. */
+struct mptcp_nl_sock {
+	int fd;
+	uint16_t family;                /* resolved family id */
+	uint32_t events_group;          /* "mptcp_pm_events"; 0: none */
+	uint32_t seq;
+};
+
+/* Open and resolve the family.  Returns 0, or -errno (s->fd is then -1;
+ * -ENOENT: this kernel has no MPTCP). */
+int mptcp_nl_open(struct mptcp_nl_sock *s);
+void mptcp_nl_close(struct mptcp_nl_sock *s);
+
+/* One request (cmd, extra nlmsg flags such as NLM_F_ACK or NLM_F_DUMP,
+ * encoded attributes); fn sees each reply message (NULL-safe only when the
+ * reply is a bare acknowledgement).  Returns 0 or -errno. */
+int mptcp_nl_request(struct mptcp_nl_sock *s, uint8_t cmd, uint16_t flags,
+                     const void *attrs, size_t len, mptcp_nl_msg_fn fn,
+                     void *arg);
+
+/* Dump the endpoints into st->ep / n_endpoints / n_dropped.  Returns 0 or
+ * -errno. */
+int mptcp_nl_endpoints(struct mptcp_nl_sock *s, struct mptcp_nl_state *st);
 
 /* Ask the kernel (current network namespace).  Never fails as a whole:
  * what could not be read is said in st->limits_err / st->endpoints_err.

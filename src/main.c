@@ -15,6 +15,7 @@
 #include "buildinfo.h"
 #include "config.h"
 #include "detach.h"
+#include "fleet.h"
 #include "log.h"
 #include "mptcp_check.h"
 #include "notify.h"
@@ -294,9 +295,16 @@ int main(int argc, char **argv)
 	srv->log_level_override = o.log_level;
 	srv->argv = argv;
 	srv->pidfile = pidfile;
+	/* The path manager announces this node's addresses (`announce`)
+	 * before the first client arrives; fleet_restore() puts it back. */
+	if (fleet_apply(srv->gen->cfg) < 0) {
+		rc = EXIT_FAILURE;
+		goto out;
+	}
 	/* Everything privileged is done (sockets bound, logs and pidfile
 	 * open); no thread runs yet, no connection is accepted yet. */
-	if (privdrop_apply(srv->gen->cfg->user, srv->gen->cfg->group) < 0) {
+	if (privdrop_apply(srv->gen->cfg->user, srv->gen->cfg->group,
+	                   fleet_needs_net_admin(srv->gen->cfg)) < 0) {
 		rc = EXIT_FAILURE;
 		goto out;
 	}
@@ -306,6 +314,7 @@ out:
 	sockact_done();
 	sockact_stats_done();
 	server_free(srv);
+	fleet_restore();
 	pidfile_release(pidfile);       /* only ours is removed */
 	notify_close();
 	log_close();

@@ -146,3 +146,26 @@ int cidr_match(const struct cidr *list, size_t n, const struct sockaddr *sa)
 			return 1;
 	return 0;
 }
+
+int cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->prefix == b->prefix &&
+	       memcmp(a->addr, b->addr, n) == 0;
+}
+
+int cidr_is_unicast_host(const struct cidr *c)
+{
+	static const uint8_t zero[16], loop6[16] = { [15] = 1 };
+	const uint8_t *a = c->addr;
+
+	if (c->family == AF_INET)
+		/* 0/8, 127/8, 169.254/16, 224/4 and 240/4 */
+		return c->prefix == 32 && a[0] != 0 && a[0] != 127 &&
+		       !(a[0] == 169 && a[1] == 254) && a[0] < 224;
+	/* ::, ::1, ff00::/8, fe80::/10 */
+	return c->prefix == 128 && memcmp(a, zero, 16) != 0 &&
+	       memcmp(a, loop6, 16) != 0 && a[0] != 0xff &&
+	       !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}

@@ -39,6 +39,7 @@ enum gkey {
 	G_STATS,
 	G_USER,
 	G_GROUP,
+	G_ANNOUNCE,
 	G_NKEYS
 };
 
@@ -247,6 +248,13 @@ int cfg_key_claim(struct parser *p, const char *name, const char *value,
 /* config_keys.c: a boolean key's value into *out, or its error. */
 void cfg_set_bool(struct parser *p, const char *key, const char *value,
                   int *out);
+
+/* config_listener.c: split a list value into items pointing into *copy,
+ * a copy of value that the caller frees.  Returns the item count, or 0
+ * when the list is malformed (reported as "too many WHAT" or an empty
+ * item) or memory ran out. */
+int cfg_split_value(struct parser *p, const char *key, const char *value,
+                    char **copy, char **items, int max, const char *what);
 
 /* config_listener.c: one key of the current [listener:NAME]. */
 void cfg_listener_key(struct parser *p, const char *name, const char *value);

@@ -19,7 +19,7 @@
 const char *const cfg_global_keys[G_NKEYS + 1] = {
 	"log_level", "log", "access_log", "pidfile", "max_connections",
 	"shutdown_timeout", "workers", "splice", "pipe_size", "stats", "user",
-	"group", NULL
+	"group", "announce", NULL
 };
 
 const char *const cfg_listener_keys[L_NKEYS + 1] = {
@@ -195,6 +195,44 @@ static void set_account(struct parser *p, const char *key, const char *value,
 		p->oom = true;
 }
 
+/* announce: whole unicast addresses (no port, no prefix), each once. */
+static void set_announce(struct parser *p, const char *key, const char *value)
+{
+	char *items[CONFIG_MAX_ANNOUNCE];
+	char err[REASON_MAX], *copy = NULL;
+	int n = cfg_split_value(p, key, value, &copy, items, CONFIG_MAX_ANNOUNCE,
+	                        "addresses");
+
+	for (int i = 0; i < n; i++) {
+		struct cidr *c = &p->cfg->announce[p->cfg->nannounce];
+
+		/* cidr_parse() takes prefixes too: an address alone here. */
+		if (strpbrk(items[i], "/[") != NULL ||
+		    cidr_parse(items[i], c, err, sizeof(err)) < 0) {
+			KEY_ERR(p, key, "bad address \"%s\": expected an IPv4 or "
+			        "IPv6 address alone (no prefix, port, brackets or "
+			        "host name)", items[i]);
+			continue;
+		}
+		if (!cidr_is_unicast_host(c)) {
+			KEY_ERR(p, key, "bad address \"%s\": not a unicast "
+			        "address another host can reach (wildcard, "
+			        "loopback, multicast or broadcast)", items[i]);
+			continue;
+		}
+		for (size_t j = 0; j < p->cfg->nannounce; j++)
+			if (cidr_equal(&p->cfg->announce[j], c)) {
+				KEY_ERR(p, key, "address \"%s\" listed twice",
+				        items[i]);
+				c = NULL;
+				break;
+			}
+		if (c != NULL)
+			p->cfg->nannounce++;
+	}
+	free(copy);
+}
+
 void cfg_set_bool(struct parser *p, const char *key, const char *value,
                   int *out)
 {
@@ -271,6 +309,9 @@ static void global_key(struct parser *p, const char *name, const char *value)
 		break;
 	case G_GROUP:
 		set_account(p, name, value, true, &cfg->group);
+		break;
+	case G_ANNOUNCE:
+		set_announce(p, name, value);
 		break;
 	case G_NKEYS:
 		break;

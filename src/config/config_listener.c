@@ -14,11 +14,8 @@
 #include "config_internal.h"
 #include "parse.h"
 
-/* Split a list value into items pointing into *copy, a copy of value
- * that the caller frees.  Returns the item count, or 0 when the list is
- * malformed (reported) or memory ran out. */
-static int split_value(struct parser *p, const char *key, const char *value,
-                       char **copy, char **items, int max, const char *what)
+int cfg_split_value(struct parser *p, const char *key, const char *value,
+                    char **copy, char **items, int max, const char *what)
 {
 	const char *c;
 	int n, count = 1;
@@ -48,8 +45,8 @@ static void set_binds(struct parser *p, struct listener_cfg *l,
 	char *copy;
 	int i, n;
 
-	n = split_value(p, key, value, &copy, items, CONFIG_MAX_BINDS,
-	                "addresses");
+	n = cfg_split_value(p, key, value, &copy, items, CONFIG_MAX_BINDS,
+	                    "addresses");
 	if (n > 0) {
 		l->binds = calloc((size_t)n, sizeof(*l->binds));
 		if (l->binds == NULL) {
@@ -130,8 +127,8 @@ static void set_backends(struct parser *p, struct listener_cfg *l,
 	char *copy;
 	int i, n, port;
 
-	n = split_value(p, key, value, &copy, items, CONFIG_MAX_BACKENDS,
-	                "addresses");
+	n = cfg_split_value(p, key, value, &copy, items, CONFIG_MAX_BACKENDS,
+	                    "addresses");
 	if (n > 0) {
 		l->backends = calloc(CONFIG_MAX_BACKENDS, sizeof(*l->backends));
 		if (l->backends == NULL) {
@@ -178,8 +175,8 @@ static void set_proxy_from(struct parser *p, struct listener_cfg *l,
 	char *copy;
 	int i, n;
 
-	n = split_value(p, key, value, &copy, items, CONFIG_MAX_PROXY_FROM,
-	                "prefixes");
+	n = cfg_split_value(p, key, value, &copy, items, CONFIG_MAX_PROXY_FROM,
+	                    "prefixes");
 	if (n > 0) {
 		l->proxy_from = calloc((size_t)n, sizeof(*l->proxy_from));
 		if (l->proxy_from == NULL) {

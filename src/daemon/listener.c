@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mptcp.h"
+#include "fleet.h"
 #include "sockact.h"
 #include "stats.h"
 
@@ -375,6 +376,7 @@ static void accept_some(struct lsock *ls, int max)
 			l->hooks->accept_failed(l, err);
 			return;
 		}
+		fleet_check_accept(cfd);        /* `announce` misuse, once */
 		a.fd = cfd;
 		a.peer = &peer;
 		a.peerlen = plen;

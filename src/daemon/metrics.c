@@ -10,6 +10,7 @@
 #include "buildinfo.h"
 #include "end_reason.h"
 #include "metrics.h"
+#include "mptcp_mib.h"
 
 static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
 	STATS_SUBFLOW_BUCKET_LE
@@ -176,6 +177,64 @@ int metrics_render_config(struct evbuffer *out, const struct stats_config *c)
 	           "successful reload).") < 0)
 		return -1;
 	ADD("mptcp_frontd_config_generation %u\n", atomic_load(&c->generation));
+	return 0;
+}
+
+/* The kernel's MPTCP counters worth watching, by their MPTcpExt names.
+ * Behind an L4 balancer, joins refused for an unknown token against joins
+ * received tell a misrouted join from a good one (fleet.c). */
+static const struct {
+	const char *mib, *name, *type, *help;
+} kernel_counters[] = {
+	{ "MPCapableSYNRX", "mp_capable_syn_received_total", "counter",
+	  "SYNs received asking for MPTCP (MPTcpExtMPCapableSYNRX)." },
+	{ "MPJoinSynRx", "mp_join_syn_received_total", "counter",
+	  "MP_JOIN SYNs received: clients adding a subflow "
+	  "(MPTcpExtMPJoinSynRx)." },
+	{ "MPJoinAckRx", "mp_join_ack_received_total", "counter",
+	  "MP_JOIN third ACKs received: subflows added "
+	  "(MPTcpExtMPJoinAckRx)." },
+	{ "MPJoinNoTokenFound", "mp_join_no_token_found_total", "counter",
+	  "MP_JOIN SYNs refused because no connection here has their token; "
+	  "behind a balancer: joins reaching the wrong node "
+	  "(MPTcpExtMPJoinNoTokenFound)." },
+	{ "MPJoinRejected", "mp_join_rejected_total", "counter",
+	  "MP_JOIN SYNs rejected by the path manager, e.g. past the subflow "
+	  "limit (MPTcpExtMPJoinRejected)." },
+	{ "MPJoinAckHMacFailure", "mp_join_ack_hmac_failure_total", "counter",
+	  "MP_JOIN ACKs with a bad HMAC (MPTcpExtMPJoinAckHMacFailure)." },
+	{ "AddAddrTx", "add_addr_sent_total", "counter",
+	  "ADD_ADDR options sent: addresses announced to clients "
+	  "(MPTcpExtAddAddrTx)." },
+	{ "AddAddrTxDrop", "add_addr_send_dropped_total", "counter",
+	  "ADD_ADDR options that could not be sent (MPTcpExtAddAddrTxDrop)." },
+	{ "AddAddr", "add_addr_received_total", "counter",
+	  "ADD_ADDR options received (MPTcpExtAddAddr)." },
+	{ "RmAddrTx", "rm_addr_sent_total", "counter",
+	  "REMOVE_ADDR options sent (MPTcpExtRmAddrTx)." },
+	{ "MPCurrEstab", "mptcp_connections_established", "gauge",
+	  "MPTCP connections established now (MPTcpExtMPCurrEstab)." },
+};
+
+int metrics_render_kernel(struct evbuffer *out)
+{
+	static struct mptcp_mib mib;    /* large; only the stats thread */
+	uint64_t v;
+
+	/* No MPTcpExt (no MPTCP, or /proc missing): nothing to show. */
+	if (mptcp_mib_read(&mib) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(kernel_counters) /
+	                           sizeof(kernel_counters[0]); i++) {
+		if (mptcp_mib_get(&mib, kernel_counters[i].mib, &v) < 0)
+			continue;       /* an older kernel */
+		ADD("# HELP mptcp_frontd_kernel_%s Kernel, this network "
+		    "namespace: %s\n# TYPE mptcp_frontd_kernel_%s %s\n"
+		    "mptcp_frontd_kernel_%s %llu\n", kernel_counters[i].name,
+		    kernel_counters[i].help, kernel_counters[i].name,
+		    kernel_counters[i].type, kernel_counters[i].name,
+		    (unsigned long long)v);
+	}
 	return 0;
 }
 

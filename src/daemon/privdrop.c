@@ -1,4 +1,5 @@
-/* setgroups, setgid, setuid, verified; CAP_NET_BIND_SERVICE kept through
+/* setgroups, setgid, setuid, verified; CAP_NET_BIND_SERVICE (and, for
+ * `announce`, CAP_NET_ADMIN) kept through
  * PR_SET_KEEPCAPS and capset(2) (raw syscalls: no libcap).  Capabilities
  * are per thread, which is why this runs before the workers start: they
  * inherit the main thread's. */
@@ -132,8 +133,8 @@ static int verify(const struct target *t, uint64_t keep)
 	}
 	if (caps_get(&perm, &eff) < 0 || (perm & ~keep) != 0 ||
 	    (eff & ~keep) != 0) {
-		log_error("privilege drop: capabilities left beyond "
-		          "CAP_NET_BIND_SERVICE");
+		log_error("privilege drop: capabilities left beyond the "
+		          "ones kept");
 		return -1;
 	}
 	return 0;
@@ -187,10 +188,11 @@ int privdrop_as_user(const char *user, const char *group,
 	return rc;
 }
 
-int privdrop_apply(const char *user, const char *group)
+int privdrop_apply(const char *user, const char *group, int keep_net_admin)
 {
 	static struct target t;         /* MAX_GROUPS gids: not on the stack */
 	const uint64_t bind_cap = (uint64_t)1 << CAP_NET_BIND_SERVICE;
+	const uint64_t admin_cap = (uint64_t)1 << CAP_NET_ADMIN;
 	uint64_t perm = 0, eff, keep = 0;
 	struct group *gr;
 
@@ -210,6 +212,16 @@ int privdrop_apply(const char *user, const char *group)
 	if (caps_get(&perm, &eff) == 0 && (perm & bind_cap) &&
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0)
 		keep = bind_cap;
+	if (keep_net_admin) {
+		if (!(perm & admin_cap) ||
+		    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+			log_error("announce needs CAP_NET_ADMIN after the switch "
+			          "to user %s (to put the path manager back at "
+			          "exit) and this process does not have it", user);
+			return -1;
+		}
+		keep |= admin_cap;
+	}
 	if (setgroups((size_t)t.ngroups, t.groups) < 0 ||
 	    setresgid(t.gid, t.gid, t.gid) < 0 ||
 	    setresuid(t.uid, t.uid, t.uid) < 0) {
@@ -228,9 +240,12 @@ int privdrop_apply(const char *user, const char *group)
 		return -1;
 	gr = getgrgid(t.gid);
 	log_info("privileges dropped: user %s (uid %ld), group %s (gid %ld), "
-	         "%d supplementary group%s%s", user, (long)t.uid,
+	         "%d supplementary group%s%s%s", user, (long)t.uid,
 	         gr != NULL ? gr->gr_name : "?", (long)t.gid, t.ngroups,
 	         t.ngroups == 1 ? "" : "s",
-	         keep ? "; CAP_NET_BIND_SERVICE kept for reloads" : "");
+	         (keep & bind_cap) ? "; CAP_NET_BIND_SERVICE kept for reloads"
+	                           : "",
+	         (keep & admin_cap) ? "; CAP_NET_ADMIN kept for announce "
+	                              "(reloads and restoring at exit)" : "");
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fleet.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
@@ -66,9 +67,17 @@ static int same_text(const char *a, const char *b)
 static int apply_globals(struct server *srv, const struct config *old,
                          const struct config *cfg)
 {
+	/* First, as the one change that can be refused for lack of
+	 * CAP_NET_ADMIN (privileges dropped without announce at start). */
+	if (fleet_apply(cfg) < 0) {
+		log_error("reload: announce cannot be applied; keeping the old "
+		          "configuration");
+		return -1;
+	}
 	if (!same_text(old->log, cfg->log) && log_open(cfg->log) < 0) {
 		log_error("reload: log %s: cannot open; keeping the old "
 		          "configuration", cfg->log);
+		fleet_apply(old);
 		return -1;
 	}
 	if (!same_text(old->access_log, cfg->access_log) &&
@@ -77,6 +86,7 @@ static int apply_globals(struct server *srv, const struct config *old,
 		          "configuration", cfg->access_log);
 		if (!same_text(old->log, cfg->log))
 			log_open(old->log);
+		fleet_apply(old);
 		return -1;
 	}
 	if (srv->log_level_override < 0)

@@ -108,6 +108,7 @@ static struct evbuffer *make_body(struct stats_conn *c)
 	if (c->status == 200 &&
 	    (metrics_render(body, *h->head) < 0 ||
 	     metrics_render_workers(body, h->worker_accepted, h->nworkers) < 0 ||
+	     metrics_render_kernel(body) < 0 ||
 	     (h->config != NULL &&
 	      metrics_render_config(body, h->config) < 0))) {
 		evbuffer_drain(body, evbuffer_get_length(body));

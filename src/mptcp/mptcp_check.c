@@ -17,20 +17,17 @@
 
 #include "compat.h"
 #include "mptcp_check.h"
+#include "mptcp_check_internal.h"
 
 #define LIMITS_FIX "run `ip mptcp limits set subflow 2 add_addr_accepted 2`"
 
-static struct mptcp_check_finding *add(struct mptcp_check_report *r,
-                                       enum mptcp_check_level level,
-                                       const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fix(struct mptcp_check_finding *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Short names for the many findings below. */
+#define add(...) mptcp_check_add(__VA_ARGS__)
+#define fix(...) mptcp_check_fix(__VA_ARGS__)
 
-/* A new finding, or NULL when the report is full (it still counts). */
-static struct mptcp_check_finding *add(struct mptcp_check_report *r,
-                                       enum mptcp_check_level level,
-                                       const char *fmt, ...)
+struct mptcp_check_finding *mptcp_check_add(struct mptcp_check_report *r,
+                                            enum mptcp_check_level level,
+                                            const char *fmt, ...)
 {
 	struct mptcp_check_finding *f;
 	va_list ap;
@@ -43,6 +40,7 @@ static struct mptcp_check_finding *add(struct mptcp_check_report *r,
 	}
 	f = &r->f[r->n++];
 	f->level = level;
+	f->section = r->section;
 	f->fix[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(f->text, sizeof(f->text), fmt, ap);
@@ -50,7 +48,7 @@ static struct mptcp_check_finding *add(struct mptcp_check_report *r,
 	return f;
 }
 
-static void fix(struct mptcp_check_finding *f, const char *fmt, ...)
+void mptcp_check_fix(struct mptcp_check_finding *f, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -165,7 +163,7 @@ static void judge_socket(const struct mptcp_check_facts *f,
 		                                     ? "_IPV6" : "");
 }
 
-static int pm_in_kernel(const struct mptcp_check_facts *f)
+int mptcp_check_pm_in_kernel(const struct mptcp_check_facts *f)
 {
 	return f->pm == MPTCP_CHECK_PM_KERNEL || f->pm == MPTCP_CHECK_PM_UNKNOWN;
 }
@@ -223,7 +221,7 @@ static void judge_limits(const struct mptcp_check_facts *f,
 		    "manager limits");
 		return;
 	}
-	if (!pm_in_kernel(f)) {
+	if (!mptcp_check_pm_in_kernel(f)) {
 		add(r, MPTCP_CHECK_OK, "limits (unused by the userspace path "
 		    "manager): subflow %u add_addr_accepted %u",
 		    l->subflows, l->add_addr_accepted);
@@ -320,43 +318,6 @@ static void judge_endpoints(const struct mptcp_check_facts *f,
 		    f->nl.n_dropped);
 }
 
-static size_t signal_endpoints(const struct mptcp_nl_state *nl)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < nl->n_endpoints; i++)
-		if (nl->ep[i].flags & MPTCP_NL_FLAG_SIGNAL)
-			n++;
-	return n + nl->n_dropped;       /* unknown ones may signal */
-}
-
-static void judge_allow_join(const struct mptcp_check_facts *f,
-                             struct mptcp_check_report *r)
-{
-	struct mptcp_check_finding *x;
-
-	if (f->allow_join_initial < 0)
-		return;         /* kernels before 5.17 always allow it */
-	if (f->allow_join_initial != 0) {
-		add(r, MPTCP_CHECK_OK, "net.mptcp.allow_join_initial_addr_port "
-		    "= %d: clients may add subflows to the address they first "
-		    "reached; behind an L4 load balancer set it to 0 and add a "
-		    "`signal` endpoint with this host's own address",
-		    f->allow_join_initial);
-	} else if (pm_in_kernel(f) && f->nl.endpoints_err == 0 &&
-	           signal_endpoints(&f->nl) == 0) {
-		x = add(r, MPTCP_CHECK_WARN, "net.mptcp.allow_join_initial_addr_"
-		        "port = 0 and no `signal` endpoint: clients have no "
-		        "address to add subflows to");
-		fix(x, "run `ip mptcp endpoint add ADDR dev IF signal` with "
-		       "this host's own address");
-	} else {
-		add(r, MPTCP_CHECK_OK, "net.mptcp.allow_join_initial_addr_port "
-		    "= 0: clients add subflows only to announced (`signal`) "
-		    "addresses, as an L4 load balancer needs");
-	}
-}
-
 int mptcp_check_evaluate(const struct mptcp_check_facts *f,
                          struct mptcp_check_report *r)
 {
@@ -372,7 +333,7 @@ int mptcp_check_evaluate(const struct mptcp_check_facts *f,
 		judge_pm(f, r);
 		judge_limits(f, r);
 		judge_endpoints(f, r);
-		judge_allow_join(f, r);
+		mptcp_check_balancer(f, r);
 	}
 	return r->n_errors == 0;
 }
@@ -383,6 +344,10 @@ void mptcp_check_print(const struct mptcp_check_report *r, int can_serve,
 	static const char *const prefix[] = { "ok", "warn", "error" };
 
 	for (size_t i = 0; i < r->n; i++) {
+		const char *sec = r->f[i].section;
+
+		if (sec != NULL && (i == 0 || r->f[i - 1].section != sec))
+			fprintf(out, "== %s ==\n", sec);
 		fprintf(out, "%s: %s\n", prefix[r->f[i].level], r->f[i].text);
 		if (r->f[i].fix[0] != '\0')
 			fprintf(out, "  fix: %s\n", r->f[i].fix);

@@ -18,6 +18,8 @@
 
 #include "compat.h"
 #include "mptcp_check.h"
+#include "mptcp_mib.h"
+#include "mptcp_pm.h"
 
 #define SYSCTL_DIR "/proc/sys/net/mptcp/"
 
@@ -38,22 +40,6 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* A net.mptcp integer sysctl, or -1 when missing or unreadable. */
-static int read_sysctl_int(const char *name)
-{
-	char path[128], buf[32], *end;
-	long v;
-
-	snprintf(path, sizeof(path), SYSCTL_DIR "%s", name);
-	if (read_line(path, buf, sizeof(buf)) < 0)
-		return -1;
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || v < 0 || v > 1000000)
-		return -1;
-	return (int)v;
-}
-
 /* net.mptcp.path_manager (Linux 6.15+) names it; before that pm_type
  * (5.19+) numbers it; before that there is only the in-kernel one. */
 static void read_pm(struct mptcp_check_facts *f)
@@ -69,7 +55,7 @@ static void read_pm(struct mptcp_check_facts *f)
 		                                         : MPTCP_CHECK_PM_OTHER;
 		return;
 	}
-	type = read_sysctl_int("pm_type");
+	type = mptcp_pm_sysctl_get("pm_type");
 	if (type < 0) {
 		f->pm = MPTCP_CHECK_PM_UNKNOWN;
 		return;
@@ -129,6 +115,21 @@ static void probe_socket(int family, struct mptcp_check_sock *s)
 	close(fd);
 }
 
+static void read_mib(struct mptcp_check_facts *f)
+{
+	static struct mptcp_mib mib;    /* large; --check is one thread */
+	int rc = mptcp_mib_read(&mib);
+
+	f->mib_err = -rc;
+	if (rc < 0)
+		return;
+	/* A counter this kernel lacks reads as 0. */
+	mptcp_mib_get(&mib, "MPJoinSynRx", &f->join_syn_rx);
+	mptcp_mib_get(&mib, "MPJoinAckRx", &f->join_ack_rx);
+	mptcp_mib_get(&mib, "MPJoinNoTokenFound", &f->join_no_token);
+	mptcp_mib_get(&mib, "AddAddrTx", &f->add_addr_tx);
+}
+
 void mptcp_check_gather(struct mptcp_check_facts *f)
 {
 	struct utsname u;
@@ -136,11 +137,12 @@ void mptcp_check_gather(struct mptcp_check_facts *f)
 	memset(f, 0, sizeof(*f));
 	if (uname(&u) == 0)
 		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
-	f->enabled = read_sysctl_int("enabled");
+	f->enabled = mptcp_pm_sysctl_get("enabled");
 	read_pm(f);
 	if (f->pm == MPTCP_CHECK_PM_USERSPACE)
 		f->mptcpd_running = mptcpd_running();
-	f->allow_join_initial = read_sysctl_int("allow_join_initial_addr_port");
+	f->allow_join_initial = mptcp_pm_sysctl_get("allow_join_initial_addr_port");
+	read_mib(f);
 	probe_socket(AF_INET, &f->sock4);
 	probe_socket(AF_INET6, &f->sock6);
 	mptcp_nl_query(&f->nl);

@@ -1,6 +1,7 @@
 /* Generic netlink client for the MPTCP path manager, on a raw
  * NETLINK_GENERIC socket: resolve the "mptcp_pm" family id, then ask for
- * the limits (GET_LIMITS) and dump the endpoints (GET_ADDR).
+ * the limits (GET_LIMITS), dump the endpoints (GET_ADDR), and encode the
+ * endpoint that ADD_ADDR / DEL_ADDR carry (mptcp_pm.c sends those).
  *
  * Nothing received is trusted: headers are copied out (no alignment is
  * assumed), every message and attribute length is checked against what is
@@ -22,6 +23,8 @@
 #include <linux/mptcp.h>
 /* Our ABI constants must agree with the installed header's. */
 #define SAME(ours, theirs) _Static_assert((int)(ours) == (int)(theirs), #theirs)
+SAME(MPTCP_NL_CMD_ADD_ADDR, MPTCP_PM_CMD_ADD_ADDR);
+SAME(MPTCP_NL_CMD_DEL_ADDR, MPTCP_PM_CMD_DEL_ADDR);
 SAME(MPTCP_NL_CMD_GET_ADDR, MPTCP_PM_CMD_GET_ADDR);
 SAME(MPTCP_NL_CMD_GET_LIMITS, MPTCP_PM_CMD_GET_LIMITS);
 SAME(MPTCP_NL_ATTR_ADDR, MPTCP_PM_ATTR_ADDR);
@@ -239,7 +242,7 @@ static int walk_one(const struct nlmsghdr *h, const unsigned char *payload,
 			memcpy(&err, payload, sizeof(err));
 		return err < 0 ? err : 1;
 	default:
-		if (h->nlmsg_type != type)
+		if (h->nlmsg_type != type || fn == NULL)
 			return 0;
 		if (len < GENL_HDRLEN)
 			return -EBADMSG;
@@ -281,34 +284,28 @@ int mptcp_nl_walk(const void *buf, size_t len, uint32_t seq, uint16_t type,
 
 /* ---------------------------------------------------------------- I/O */
 
-/* Send one request: the genetlink header and at most one string attribute
- * (attr, str).  Returns 0 or -errno. */
+/* Send one request: the genetlink header, then attrs (len bytes, already
+ * encoded).  Returns 0 or -errno. */
 static int nl_send(int fd, uint32_t seq, uint16_t type, uint16_t flags,
-                   uint8_t cmd, uint8_t version, uint16_t attr,
-                   const char *str)
+                   uint8_t cmd, uint8_t version, const void *attrs,
+                   size_t alen)
 {
 	union {
 		struct nlmsghdr h;
-		unsigned char b[NLMSG_HDRLEN + GENL_HDRLEN + 64];
+		unsigned char b[NLMSG_HDRLEN + GENL_HDRLEN + MPTCP_NL_ATTRS_MAX];
 	} req;
 	struct genlmsghdr g = { .cmd = cmd, .version = version };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
 	ssize_t n;
 
+	if (alen > MPTCP_NL_ATTRS_MAX)
+		return -EINVAL;
 	memset(&req, 0, sizeof(req));
 	memcpy(req.b + NLMSG_HDRLEN, &g, sizeof(g));
-	if (str != NULL) {
-		struct nlattr na = { .nla_type = attr };
-		size_t slen = strlen(str) + 1;
-
-		if (len + NLA_HDRLEN + NLA_ALIGN(slen) > sizeof(req.b))
-			return -EINVAL;
-		na.nla_len = (uint16_t)(NLA_HDRLEN + slen);
-		memcpy(req.b + len, &na, sizeof(na));
-		memcpy(req.b + len + NLA_HDRLEN, str, slen);
-		len += NLA_ALIGN(na.nla_len);
-	}
+	if (alen > 0)
+		memcpy(req.b + len, attrs, alen);
+	len += alen;
 	req.h.nlmsg_len = (uint32_t)len;
 	req.h.nlmsg_type = type;
 	req.h.nlmsg_flags = flags;
@@ -344,14 +341,14 @@ ssize_t mptcp_nl_recv(int fd, void *buf, size_t len, int flags)
 /* Send a request and feed every datagram of the reply to fn until the
  * kernel says it is complete.  Returns 0 or -errno. */
 static int nl_transact(int fd, uint32_t seq, uint16_t type, uint16_t flags,
-                       uint8_t cmd, uint8_t version, uint16_t attr,
-                       const char *str, mptcp_nl_msg_fn fn, void *arg)
+                       uint8_t cmd, uint8_t version, const void *attrs,
+                       size_t alen, mptcp_nl_msg_fn fn, void *arg)
 {
 	union {
 		struct nlmsghdr h;
 		unsigned char b[NL_BUF_SIZE];
 	} buf;
-	int rc = nl_send(fd, seq, type, flags, cmd, version, attr, str);
+	int rc = nl_send(fd, seq, type, flags, cmd, version, attrs, alen);
 
 	/* Bounded: a reply longer than this many datagrams is not ours. */
 	for (int i = 0; rc == 0 && i < 1024; i++) {
@@ -391,6 +388,110 @@ static int on_family(uint8_t cmd, const void *attrs, size_t len, void *arg)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* Append one attribute to buf (capacity size, *used so far). */
+static int put_attr(unsigned char *buf, size_t size, size_t *used,
+                    uint16_t type, const void *data, size_t dlen)
+{
+	struct nlattr na = { .nla_type = type,
+	                     .nla_len = (uint16_t)(NLA_HDRLEN + dlen) };
+
+	if (*used + NLA_HDRLEN + NLA_ALIGN(dlen) > size)
+		return -EMSGSIZE;
+	memset(buf + *used, 0, NLA_HDRLEN + NLA_ALIGN(dlen));
+	memcpy(buf + *used, &na, sizeof(na));
+	if (dlen > 0)
+		memcpy(buf + *used + NLA_HDRLEN, data, dlen);
+	*used += NLA_HDRLEN + NLA_ALIGN(dlen);
+	return 0;
+}
+
+int mptcp_nl_open(struct mptcp_nl_sock *s)
+{
+	struct family_reply f = { 0 };
+	struct sockaddr_nl self = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
+	unsigned char name[NLA_HDRLEN + NLA_ALIGN(sizeof(MPTCP_NL_FAMILY_NAME))];
+	size_t used = 0;
+	int rc = 0;
+
+	s->family = 0;
+	s->seq = 0;
+	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (s->fd < 0)
+		return -errno;
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    bind(s->fd, (struct sockaddr *)&self, sizeof(self)) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = put_attr(name, sizeof(name), &used, CTRL_ATTR_FAMILY_NAME,
+		              MPTCP_NL_FAMILY_NAME, sizeof(MPTCP_NL_FAMILY_NAME));
+	if (rc == 0)
+		rc = nl_transact(s->fd, ++s->seq, GENL_ID_CTRL,
+		                 NLM_F_REQUEST | NLM_F_ACK, CTRL_CMD_GETFAMILY, 1,
+		                 name, used, on_family, &f);
+	if (rc == 0 && f.id == 0)
+		rc = -EBADMSG;  /* acknowledged without an answer */
+	s->family = f.id;
+	s->events_group = f.events_group;
+	if (rc < 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	return rc;
+}
+
+void mptcp_nl_close(struct mptcp_nl_sock *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+int mptcp_nl_request(struct mptcp_nl_sock *s, uint8_t cmd, uint16_t flags,
+                     const void *attrs, size_t len, mptcp_nl_msg_fn fn,
+                     void *arg)
+{
+	return nl_transact(s->fd, ++s->seq, s->family, NLM_F_REQUEST | flags,
+	                   cmd, MPTCP_NL_VERSION, attrs, len, fn, arg);
+}
+
+int mptcp_nl_encode_endpoint(const struct mptcp_nl_endpoint *ep, void *buf,
+                             size_t size)
+{
+	unsigned char inner[64];
+	size_t used = 0, out = 0;
+	uint16_t family = (uint16_t)ep->family;
+	int rc;
+
+	if (ep->family != AF_INET && ep->family != AF_INET6 && ep->id == 0)
+		return -EINVAL;
+	rc = ep->family == 0 ? 0
+	     : put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_FAMILY,
+	                &family, sizeof(family));
+	if (rc == 0 && ep->id != 0)
+		rc = put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_ID,
+		              &ep->id, 1);
+	if (rc == 0 && ep->family == AF_INET)
+		rc = put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_ADDR4,
+		              &ep->addr.v4, 4);
+	else if (rc == 0 && ep->family == AF_INET6)
+		rc = put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_ADDR6,
+		              &ep->addr.v6, 16);
+	if (rc == 0 && ep->port != 0)
+		rc = put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_PORT,
+		              &ep->port, 2);
+	if (rc == 0 && ep->flags != 0)
+		rc = put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_FLAGS,
+		              &ep->flags, 4);
+	if (rc == 0 && ep->ifindex != 0)
+		rc = put_attr(inner, sizeof(inner), &used, MPTCP_NL_ADDR_IF_IDX,
+		              &ep->ifindex, 4);
+	if (rc == 0)
+		rc = put_attr(buf, size, &out, NLA_F_NESTED | MPTCP_NL_ATTR_ADDR,
+		              inner, used);
+	return rc < 0 ? rc : (int)out;
+}
+
 static int on_limits(uint8_t cmd, const void *attrs, size_t len, void *arg)
 {
 	(void)cmd;
@@ -414,71 +515,47 @@ static int on_endpoint(uint8_t cmd, const void *attrs, size_t len, void *arg)
 	return 0;
 }
 
-/* A bound NETLINK_GENERIC socket with a receive timeout, and the
- * "mptcp_pm" family resolved.  Returns the descriptor or -errno. */
-static int nl_open_family(struct family_reply *f)
+int mptcp_nl_endpoints(struct mptcp_nl_sock *s, struct mptcp_nl_state *st)
 {
-	struct sockaddr_nl self = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
-	int fd, rc = 0;
-
-	memset(f, 0, sizeof(*f));
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    bind(fd, (struct sockaddr *)&self, sizeof(self)) < 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = nl_transact(fd, 1, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
-		                 CTRL_CMD_GETFAMILY, 1, CTRL_ATTR_FAMILY_NAME,
-		                 MPTCP_NL_FAMILY_NAME, on_family, f);
-	if (rc == 0 && f->id == 0)
-		rc = -EBADMSG;  /* acknowledged without an answer */
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	return fd;
+	st->n_endpoints = st->n_dropped = 0;
+	return mptcp_nl_request(s, MPTCP_NL_CMD_GET_ADDR, NLM_F_DUMP, NULL, 0,
+	                        on_endpoint, st);
 }
 
 void mptcp_nl_query(struct mptcp_nl_state *st)
 {
-	struct family_reply f;
-	int fd, rc;
+	struct mptcp_nl_sock s;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	fd = nl_open_family(&f);
-	if (fd < 0) {
-		st->limits_err = st->endpoints_err = -fd;
+	rc = mptcp_nl_open(&s);
+	if (rc < 0) {
+		st->limits_err = st->endpoints_err = -rc;
 		return;
 	}
-	rc = nl_transact(fd, 2, f.id, NLM_F_REQUEST | NLM_F_ACK,
-	                 MPTCP_NL_CMD_GET_LIMITS, MPTCP_NL_VERSION, 0, NULL,
-	                 on_limits, &st->limits);
+	rc = mptcp_nl_request(&s, MPTCP_NL_CMD_GET_LIMITS, NLM_F_ACK, NULL, 0,
+	                      on_limits, &st->limits);
 	st->limits_err = -rc;
-	rc = nl_transact(fd, 3, f.id, NLM_F_REQUEST | NLM_F_DUMP,
-	                 MPTCP_NL_CMD_GET_ADDR, MPTCP_NL_VERSION, 0, NULL,
-	                 on_endpoint, st);
-	st->endpoints_err = -rc;
-	close(fd);
+	st->endpoints_err = -mptcp_nl_endpoints(&s, st);
+	mptcp_nl_close(&s);
 }
 
 int mptcp_nl_events_open(uint16_t *family)
 {
-	struct family_reply f;
-	int fd = nl_open_family(&f), flags;
+	struct mptcp_nl_sock s;
+	int fd, flags, rc = mptcp_nl_open(&s);
 
-	if (fd < 0)
-		return fd;
-	if (f.events_group == 0) {
+	if (rc < 0)
+		return rc;
+	fd = s.fd;
+	if (s.events_group == 0) {
 		close(fd);
 		return -ENOENT;         /* a kernel before Linux 5.12 */
 	}
 	/* Joining needs CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN); the
 	 * membership outlives a later privilege drop. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-	               &f.events_group, sizeof(f.events_group)) < 0 ||
+	               &s.events_group, sizeof(s.events_group)) < 0 ||
 	    (flags = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		int err = errno;
@@ -486,6 +563,6 @@ int mptcp_nl_events_open(uint16_t *family)
 		close(fd);
 		return -err;
 	}
-	*family = f.id;
+	*family = s.family;
 	return fd;
 }

@@ -27,12 +27,13 @@ lines() {
 	grep -E "${@:3}" -e "$2" "$T/$1.out"
 }
 
-# well_formed NAME: every line is a finding, a fix, or the final verdict.
+# well_formed NAME: every line is a finding, a fix, a section heading or
+# the final verdict.
 well_formed() {
 	local name=$1 bad
-	bad=$(grep -Ev '^(ok|warn|error): |^  fix: ' "$T/$name.out" |
+	bad=$(grep -Ev '^(ok|warn|error): |^  fix: |^== [a-zA-Z0-9 ]+ ==$' "$T/$name.out" |
 		grep -v '^verdict: ')
-	tap_is "$bad" "" "$name: every line is ok:/warn:/error:/  fix:" "$T/$name.out"
+	tap_is "$bad" "" "$name: every line is ok:/warn:/error:/  fix:/== section ==" "$T/$name.out"
 	tap_like "$(tail -n 1 "$T/$name.out")" '^verdict: this host (can|cannot) serve MPTCP$' \
 		"$name: the last line is the verdict" "$T/$name.out"
 	tap_is "$(grep -c '^verdict: ' "$T/$name.out")" 1 "$name: one verdict" \

@@ -675,6 +675,25 @@ _wait_progress_field() {
 	done
 }
 
+# stall_after NAME CUT_MS: the longest wait between two reads that ended
+# after CUT_MS (client clock) in client.py's --stalls file $T/NAME.stalls,
+# as "GAP_MS at byte N", or "none >= 10 ms".
+stall_after() {
+	awk -v cut="$2" '$1 + $3 > cut && $3 > max { max = $3; at = $2 }
+		END { if (max) print max " ms at byte " at; else print "none >= 10 ms" }' \
+		"$T/$1.stalls"
+}
+
+# link_up NS DEV: set DEV up and wait (bounded) until it reports carrier.
+link_up() {
+	ip -n "$1" link set "$2" up || return 1
+	for _ in $(seq 1 200); do
+		ip -n "$1" -br link show dev "$2" | grep -q ' UP ' && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # ---------------------------------------------------------------- idle load
 
 # hold NAME ADDR COUNT [HOLD_ARGS...]: tools/hold.py keeps COUNT connections
