@@ -40,7 +40,7 @@ struct listener_stats {
 	_Atomic uint64_t subflow_max;
 	_Atomic uint64_t tls_full;              /* full TLS handshakes */
 	_Atomic uint64_t tls_resumed;           /* resumed TLS handshakes */
-	_Atomic uint64_t accepted_how[STATS_HOW_COUNT]; /* [0] unused */
+	_Atomic uint64_t accepted_how[STATS_HOW_COUNT]; /* at close; [0] unused */
 	_Atomic uint64_t subflow_joins;
 	_Atomic uint64_t subflow_ends[STATS_PATH_END_COUNT];
 	/* Per-subflow bytes of MPTCP connections with a path record:

@@ -143,7 +143,6 @@ void conn_paths_accept(struct conn *c, int fd, int mptcp_listener)
 		c->how = (uint8_t)mptcp_paths_accept(fd, &token, &subflows);
 	c->is_mptcp = c->how == MPTCP_HOW_MPTCP;
 	c->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
-	stats_add(&c->owner->stats->accepted_how[c->how], 1);
 	if (c->is_mptcp && token != 0 && w != NULL && w->fd >= 0) {
 		c->token = token;
 		watch_add(w, c);
@@ -187,6 +186,8 @@ void conn_paths_end(struct conn *c)
 		watch_remove(c->owner->watch, c);
 		c->token = 0;
 	}
+	/* Counted at the end, when a fallback after accept is known too. */
+	stats_add(&st->accepted_how[c->how], 1);
 	stats_add(&st->subflow_joins, conn_paths_joins(c));
 	for (unsigned i = 0; r != NULL && i < r->n; i++) {
 		const struct mptcp_path *p = &r->path[i];

@@ -75,9 +75,10 @@ static int render_paths(struct evbuffer *out, struct listener_stats *head)
 	struct listener_stats *st;
 
 	if (family(out, "connections_total", "counter",
-	           "Client connections accepted, by how the client connected: "
+	           "Closed client connections by how the client connected: "
 	           "mptcp, tcp (did not ask for MPTCP) or fallback (negotiated "
-	           "MPTCP, then fell back to TCP), as known at accept.") < 0)
+	           "MPTCP, then fell back to TCP), as last known (at accept, "
+	           "or at the last subflow sample).") < 0)
 		return -1;
 	for (st = head; st != NULL; st = st->next)
 		for (int h = MPTCP_HOW_MPTCP; h <= MPTCP_HOW_FALLBACK; h++)

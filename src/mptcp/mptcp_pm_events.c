@@ -55,8 +55,16 @@ static int side_to_addr(const struct ev_addrs *x, int i,
 	} else if (x->have6[i]) {
 		if (x->family != 0 && x->family != AF_INET6)
 			return -EBADMSG;
-		out->family = AF_INET6;
-		out->a.v6 = x->v6[i];
+		/* An IPv4 subflow of a dual-stack socket comes as v4-mapped
+		 * IPv6 (Linux 6.18, measured): stored as IPv4, as the
+		 * samples store it, so both name the same subflow. */
+		if (IN6_IS_ADDR_V4MAPPED(&x->v6[i])) {
+			out->family = AF_INET;
+			memcpy(&out->a.v4, &x->v6[i].s6_addr[12], 4);
+		} else {
+			out->family = AF_INET6;
+			out->a.v6 = x->v6[i];
+		}
 	}
 	out->port = x->have_port[i] ? ntohs(x->port[i]) : 0;
 	return 0;
