@@ -66,6 +66,7 @@ struct config {
 	enum log_level log_level;
 	char *log;              /* "stderr", "syslog" or a path */
 	char *access_log;       /* NULL when off; "stderr" or a path */
+	int access_log_json;    /* access_log_format = json (else kv) */
 	char *pidfile;          /* NULL when unset */
 	uint64_t max_connections;
 	uint64_t shutdown_timeout_ms;

@@ -20,6 +20,7 @@
 #include "end_reason.h"
 
 struct conn;
+struct conn_watch;
 struct event_base;
 struct listener_cfg;
 struct listener_stats;
@@ -29,6 +30,9 @@ struct conn_owner {
 	struct event_base *base;        /* the loop the connections run on */
 	const struct listener_cfg *cfg; /* settings they start with */
 	struct listener_stats *stats;   /* counters they add to */
+	/* The path-manager events of the thread that runs them
+	 * (conn_watch.h); NULL: none, the path records rely on samples. */
+	struct conn_watch *watch;
 	/* Open connections, least recently active first (the idle sweep
 	 * only looks at the head); conn.c keeps the list. */
 	struct conn *head, *tail;

@@ -34,6 +34,20 @@ int log_access_open(const char *target);
 int log_access_enabled(void);
 void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* What the access log's lines are (access_log_format): "TIME key=value
+ * ..." (the default), or one JSON object per line whose first member is
+ * "time".  Set with the target, at start and on each reload. */
+enum log_access_format { LOG_ACCESS_KV, LOG_ACCESS_JSON };
+void log_access_set_format(enum log_access_format f);
+enum log_access_format log_access_get_format(void);
+
+/* Write {"time":"...",FIELDS} as one line: fields are the members after
+ * the time, already JSON, at most LOG_ACCESS_JSON_MAX bytes (a longer
+ * line is not written: the caller leaves whole members out instead, so a
+ * line is never a cut object). */
+#define LOG_ACCESS_JSON_MAX 16384
+void log_access_json(const char *fields, size_t len);
+
 /* While on (start-up), warnings and errors also go to standard error as
  * "mptcp-frontd: LEVEL: message" when the log itself does not: a start
  * that fails says why on the terminal whatever `log` names. */

@@ -146,6 +146,13 @@ void mptcp_paths_event(struct mptcp_paths *r, const struct mptcp_pm_event *ev,
  * says MPTCP_INFO_FLAG_FALLBACK has fallen back. */
 enum mptcp_how mptcp_paths_classify(int fd);
 
+/* At accept, in one syscall for an MPTCP client (MPTCP_INFO; a second,
+ * SO_PROTOCOL, only when that fails): how it connected, and for MPTCP the
+ * token of its path-manager events and its subflows now (else 0 and 1).
+ * The record itself is then only needed for connections that last. */
+enum mptcp_how mptcp_paths_accept(int fd, uint32_t *token,
+                                  unsigned *subflows);
+
 /* Read fd's subflows and totals into s.  Returns 0, or -errno when
  * nothing could be read (s->source is then 0). */
 int mptcp_paths_read(int fd, struct mptcp_paths_sample *s);

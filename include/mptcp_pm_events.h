@@ -88,4 +88,11 @@ typedef void (*mptcp_pm_event_fn)(const struct mptcp_pm_event *ev, void *arg);
 int mptcp_pm_events_read(int fd, uint16_t family, mptcp_pm_event_fn fn,
                          void *arg);
 
+/* Keep only the subflow events (established, closed, priority) on fd, in
+ * the kernel (a socket filter): the group also carries an event or three
+ * for every connection of the namespace, ours and everyone's, which a
+ * server that only records subflows would be woken for.  Returns 0 or
+ * -errno. */
+int mptcp_pm_events_subflows_only(int fd);
+
 #endif

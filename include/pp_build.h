@@ -50,11 +50,15 @@ struct pp_tls_limits {
 	int client_cn;          /* client certificates asked for */
 };
 
+/* The 0xE0 TLV's value: how the client connected, as known when the
+ * backend connection is made ("tcp", "mptcp", "fallback"). */
+enum pp_how { PP_HOW_TCP = 0, PP_HOW_MPTCP = 1, PP_HOW_FALLBACK = 2 };
+
 /* Everything one header is built from. */
 struct pp_build_in {
 	enum pp_mode mode;
 	unsigned tlvs;                  /* enum pp_tlv_bit set (v2) */
-	int is_mptcp;
+	enum pp_how how;
 	const struct pp_tls_facts *tls; /* NULL on a plain listener */
 	const uint8_t *fwd;             /* a balancer's TLVs, as on the wire */
 	size_t fwd_len;
@@ -72,7 +76,7 @@ int pp_build(uint8_t *buf, size_t cap, const struct pp_build_in *in);
 /* The TLVs for `set` into tlvs[] (room for 4), with the SSL TLV's value
  * written to `scratch`.  tls is NULL for a plain listener.  Returns how
  * many TLVs, or -1 when scratch is too small. */
-int pp_build_tlvs(unsigned set, int is_mptcp, const struct pp_tls_facts *tls,
+int pp_build_tlvs(unsigned set, enum pp_how how, const struct pp_tls_facts *tls,
                   struct pp_tlv *tlvs, uint8_t *scratch, size_t cap);
 
 /* The longest v2 header with TLV set `set`: an IPv6 address block, and

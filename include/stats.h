@@ -13,6 +13,14 @@
 #define STATS_SUBFLOW_BUCKETS 6
 #define STATS_SUBFLOW_BUCKET_LE 1, 2, 3, 4, 8     /* upper bounds */
 
+/* The path record's figures (conn_paths.c fills them, with
+ * _Static_asserts that these agree with mptcp_paths.h; metrics.c names
+ * them): how a client connected (enum mptcp_how, 1..3), how a subflow
+ * ended (enum mptcp_path_end, 0..5), the address family of a path. */
+#define STATS_HOW_COUNT 4
+#define STATS_PATH_END_COUNT 6
+enum { STATS_FAMILY_IPV4, STATS_FAMILY_IPV6, STATS_FAMILY_COUNT };
+
 /* One per listener name ever configured: counters survive reloads (and
  * stay after a listener is removed, as Prometheus counters should).  The
  * registry is a list only the main thread changes; workers keep pointers
@@ -32,6 +40,12 @@ struct listener_stats {
 	_Atomic uint64_t subflow_max;
 	_Atomic uint64_t tls_full;              /* full TLS handshakes */
 	_Atomic uint64_t tls_resumed;           /* resumed TLS handshakes */
+	_Atomic uint64_t accepted_how[STATS_HOW_COUNT]; /* at close; [0] unused */
+	_Atomic uint64_t subflow_joins;
+	_Atomic uint64_t subflow_ends[STATS_PATH_END_COUNT];
+	/* Per-subflow bytes of MPTCP connections with a path record:
+	 * [family][0] sent to the client, [family][1] received from it. */
+	_Atomic uint64_t path_bytes[STATS_FAMILY_COUNT][2];
 };
 
 /* The configuration's history, owned by the server: the load at start

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "conn_watch.h"
 #include "gen.h"
 
 struct event;
@@ -44,6 +45,10 @@ struct worker {
 	int ctl[2];                     /* control pipe: other threads -> us */
 	struct event *ctl_ev, *sweep, *shutdown_timer, *backoff_timer;
 	struct event *reap;             /* frees drained retired sets */
+	/* MPTCP subflow events for its connections' path records, opened
+	 * before privileges drop (server_create); fd -1: none. */
+	struct conn_watch watch;
+	struct event *watch_ev;
 	uint64_t sweep_ms;
 };
 

@@ -250,6 +250,8 @@ int main(int argc, char **argv)
 		rc = EXIT_FAILURE;
 		goto out;
 	}
+	log_access_set_format(cfg->access_log_json ? LOG_ACCESS_JSON
+	                                           : LOG_ACCESS_KV);
 	/* Writes to a vanished peer must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	preflight_warn(&pf, cfg, 1);

@@ -31,6 +31,7 @@ struct sink {
 
 static struct sink diag = { SINK_STDERR, -1, NULL };
 static struct sink access_sink = { SINK_NONE, -1, NULL };
+static _Atomic int access_json;  /* log_access_set_format() */
 static _Atomic int cur_level = LOG_LEVEL_INFO;
 static _Atomic int echo_stderr;  /* log_set_echo() */
 static int detached;            /* log_detach(); under sinks_lock */
@@ -160,12 +161,11 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* Append a newline (truncating if needed) and write the line to `s`. */
-static void sink_write(const struct sink *s, char *line, size_t len,
-                       size_t msg_off, int prio)
+/* Append a newline and write the line to `s`; line has room for one
+ * more byte. */
+static void sink_put(const struct sink *s, char *line, size_t len,
+                     size_t msg_off, int prio)
 {
-	if (len > LOG_LINE_MAX - 2)
-		len = LOG_LINE_MAX - 2;
 	pthread_rwlock_rdlock(&sinks_lock);
 	switch (s->kind) {
 	case SINK_NONE:
@@ -182,6 +182,15 @@ static void sink_write(const struct sink *s, char *line, size_t len,
 		break;
 	}
 	pthread_rwlock_unlock(&sinks_lock);
+}
+
+/* sink_put, truncating to LOG_LINE_MAX. */
+static void sink_write(const struct sink *s, char *line, size_t len,
+                       size_t msg_off, int prio)
+{
+	if (len > LOG_LINE_MAX - 2)
+		len = LOG_LINE_MAX - 2;
+	sink_put(s, line, len, msg_off, prio);
 }
 
 static size_t vformat(char *buf, size_t off, const char *fmt, va_list ap)
@@ -284,6 +293,35 @@ void log_access(const char *fmt, ...)
 	off = vformat(line, off, fmt, ap);
 	va_end(ap);
 	sink_write(&access_sink, line, off, msg_off, LOG_INFO);
+}
+
+void log_access_set_format(enum log_access_format f)
+{
+	atomic_store(&access_json, f == LOG_ACCESS_JSON);
+}
+
+enum log_access_format log_access_get_format(void)
+{
+	return atomic_load_explicit(&access_json, memory_order_relaxed)
+	       ? LOG_ACCESS_JSON : LOG_ACCESS_KV;
+}
+
+void log_access_json(const char *fields, size_t len)
+{
+	char line[LOG_ACCESS_JSON_MAX + 64];
+	size_t off;
+
+	if (len > LOG_ACCESS_JSON_MAX)
+		return;         /* the caller bounds it: never a cut object */
+	/* The same time as the key=value line's, without its space. */
+	off = (size_t)snprintf(line, sizeof(line), "{\"time\":\"");
+	off += format_time(line + off, sizeof(line) - off) - 1;
+	off += (size_t)snprintf(line + off, sizeof(line) - off, "\"%s",
+	                        len > 0 ? "," : "");
+	memcpy(line + off, fields, len);
+	off += len;
+	line[off++] = '}';
+	sink_put(&access_sink, line, off, 0, LOG_INFO);
 }
 
 int log_reopen(void)

@@ -97,6 +97,7 @@ static void dump_global(FILE *out, const struct config *cfg)
 	key(out, "log_level", log_level_name(cfg->log_level));
 	key(out, "log", cfg->log);
 	key(out, "access_log", cfg->access_log ? cfg->access_log : "off");
+	key(out, "access_log_format", cfg->access_log_json ? "json" : "kv");
 	if (cfg->pidfile != NULL)
 		key(out, "pidfile", cfg->pidfile);
 	else

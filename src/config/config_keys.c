@@ -17,7 +17,7 @@
 #include "parse.h"
 
 const char *const cfg_global_keys[G_NKEYS + 1] = {
-	"log_level", "log", "access_log", "pidfile", "max_connections",
+	"log_level", "log", "access_log", "access_log_format", "pidfile", "max_connections",
 	"shutdown_timeout", "workers", "splice", "pipe_size", "stats", "user",
 	"group", "announce", NULL
 };
@@ -270,6 +270,15 @@ static void global_key(struct parser *p, const char *name, const char *value)
 		break;
 	case G_ACCESS_LOG:
 		set_target(p, name, value, false, true, &cfg->access_log);
+		break;
+	case G_ACCESS_LOG_FORMAT:
+		if (strcasecmp(value, "kv") == 0)
+			cfg->access_log_json = 0;
+		else if (strcasecmp(value, "json") == 0)
+			cfg->access_log_json = 1;
+		else
+			KEY_ERR(p, name, "bad value \"%s\": expected kv "
+			        "(key=value, the default) or json", value);
 		break;
 	case G_PIDFILE:
 		if (value[0] != '/') {

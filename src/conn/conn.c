@@ -19,14 +19,14 @@
 #include "config.h"
 #include "conn_internal.h"
 #include "log.h"
-#include "mptcp.h"
 #include "proxy_accept.h"
 #include "stats.h"
 #include "tls_xport.h"
 
 /* Subflows are sampled on activity, every PROBE_EARLY_MS during the first
  * second (when joins usually happen), then every PROBE_MS, and once more
- * at close: the maximum is what the access log and /metrics report. */
+ * at close, into the path record (conn_paths.c); the most subflows seen
+ * is what the access log and /metrics report. */
 #define PROBE_EARLY_MS 100
 #define PROBE_MS 1000
 #define PROBE_CLOSE_BYTES (256 * 1024)
@@ -65,14 +65,11 @@ static void list_append(struct conn *c)
 	o->count++;
 }
 
-static void probe_subflows(struct conn *c, uint64_t now)
+static void probe_subflows(struct conn *c, uint64_t now, int final)
 {
-	unsigned n;
-
 	c->next_probe_ms = now + (now - c->start_ms < 1000 ? PROBE_EARLY_MS
 	                                                   : PROBE_MS);
-	if (mptcp_conn_info(c->cx.fd, &n) && n > c->subflows)
-		c->subflows = (uint8_t)(n > 255 ? 255 : n);
+	conn_paths_probe(c, now, final);
 }
 
 /* Activity: sample the subflows when due, move to the list's tail. */
@@ -80,7 +77,7 @@ void conn_touch(struct conn *c)
 {
 	c->last_ms = clock_now_ms();
 	if (c->is_mptcp && c->last_ms >= c->next_probe_ms)
-		probe_subflows(c, c->last_ms);
+		probe_subflows(c, c->last_ms, 0);
 	if (c->owner->tail != c) {
 		list_unlink(c);
 		list_append(c);
@@ -172,11 +169,13 @@ void conn_end(struct conn *c, enum end_reason why, int reset_client,
 	uint64_t now = clock_now_ms();
 
 	/* One last sample, except for short small exchanges (a request and
-	 * its response): that is where a syscall per connection counts, and
-	 * one that moved little did not need a second path. */
-	if (c->is_mptcp && (now >= c->start_ms + PROBE_EARLY_MS ||
+	 * its response) without a record: that is where a syscall per
+	 * connection counts, and one that moved little did not need a second
+	 * path (a join made one anyway: its event created the record). */
+	if (c->is_mptcp && (c->paths != NULL ||
+	                    now >= c->start_ms + PROBE_EARLY_MS ||
 	                    c->up.bytes + c->down.bytes >= PROBE_CLOSE_BYTES))
-		probe_subflows(c, now);
+		probe_subflows(c, now, 1);
 	/* Closed by us (idle, shutdown): say so in the transport's terms
 	 * too (TLS close_notify), once and without waiting; the close that
 	 * follows carries the FIN. */
@@ -188,6 +187,7 @@ void conn_end(struct conn *c, enum end_reason why, int reset_client,
 	 * bytes: not in the subflow histogram. */
 	stats_closed(o->stats, why, c->is_mptcp && c->state != CONN_PROXY_WAIT,
 	             c->subflows);
+	conn_paths_end(c);
 	conn_arm(c, &c->cev, c->cx.fd, &c->cmask, 0, NULL, NULL);
 	conn_arm(c, &c->bev, c->bx.fd, &c->bmask, 0, NULL, NULL);
 	xport_close(&c->cx, reset_client);
@@ -400,7 +400,6 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 {
 	const struct listener_cfg *cfg = o->cfg;
 	struct conn *c = calloc(1, sizeof(*c));
-	unsigned subflows = 1;
 
 	if (c == NULL) {
 		log_warn("listener %s: out of memory: connection dropped",
@@ -416,9 +415,8 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 	xport_init(&c->bx, -1);
 	relay_init(&c->up);
 	relay_init(&c->down);
-	if (a->mptcp_listener)
-		c->is_mptcp = (uint8_t)mptcp_conn_info(a->fd, &subflows);
-	c->subflows = (uint8_t)(subflows > 255 ? 255 : subflows);
+	c->lport = addr_port(a->bound);
+	conn_paths_accept(c, a->fd, a->mptcp_listener);
 	stats_add(c->is_mptcp ? &o->stats->accepted_mptcp
 	                      : &o->stats->accepted_tcp, 1);
 	c->start_ms = c->last_ms = clock_now_ms();

@@ -32,7 +32,9 @@ static int queue_header(struct conn *c)
 	struct pp_build_in in = {
 		.mode = cfg->proxy_protocol,
 		.tlvs = cfg->pp_tlvs,
-		.is_mptcp = c->is_mptcp,
+		.how = c->how == MPTCP_HOW_MPTCP      ? PP_HOW_MPTCP
+		       : c->how == MPTCP_HOW_FALLBACK ? PP_HOW_FALLBACK
+		                                      : PP_HOW_TCP,
 		.fwd = c->fwd_tlvs,
 		.fwd_len = c->fwd_len,
 		.src = &c->client.sa,

@@ -7,6 +7,7 @@
 #include <event2/event_struct.h>
 
 #include "conn.h"
+#include "mptcp_paths.h"
 #include "relay.h"
 #include "xport.h"
 
@@ -32,10 +33,12 @@ struct conn {
 	short cmask, bmask;             /* what cev / bev are armed for */
 	uint8_t state;                  /* enum conn_state */
 	uint8_t backend_idx;            /* backend in use or being tried */
-	uint8_t is_mptcp;
+	uint8_t is_mptcp;               /* how == MPTCP_HOW_MPTCP at accept */
+	uint8_t how;                    /* enum mptcp_how, latest known */
 	uint8_t subflows;               /* most seen */
 	uint8_t first_eof;              /* 0, or 'c' / 'b': who closed first */
 	uint16_t fwd_len;
+	uint16_t lport;                 /* the listening socket's port */
 	uint8_t *fwd_tlvs;              /* a balancer's TLVs, until the header */
 	struct relay_dir up;            /* client -> backend */
 	struct relay_dir down;          /* backend -> client */
@@ -43,6 +46,9 @@ struct conn {
 	uint64_t start_ms, last_ms;
 	uint64_t deadline_ms;           /* of the header, handshake or connect */
 	uint64_t next_probe_ms;         /* next MPTCP subflow sample */
+	uint32_t token;                 /* in owner->watch's table; 0: not */
+	struct conn *tnext;             /* that table's chain */
+	struct mptcp_paths *paths;      /* path record; NULL until needed */
 };
 
 /* The one exit (conn.c): logs, counts, closes (with RST where asked),
@@ -79,6 +85,23 @@ void conn_relay(struct conn *c, short cwhat, short bwhat);
 
 /* Move one direction; -1 when the connection ended. */
 int conn_pump(struct conn *c, int upward);
+
+/* The path record (conn_paths.c): classify at accept (how, token,
+ * subflows; enters the watch's table), sample (allocating the record on
+ * first use; final = the close sample, while the socket is open), and at
+ * the end count and free it. */
+void conn_paths_accept(struct conn *c, int fd, int mptcp_listener);
+void conn_paths_probe(struct conn *c, uint64_t now, int final);
+unsigned conn_paths_joins(const struct conn *c);
+void conn_paths_end(struct conn *c);
+
+/* The members every JSON view of c shares (conn_json.c), without braces:
+ * listener, client, local, port, backend (when with_backend, else null),
+ * proto, how, subflows_seen, joins, bytes_in, bytes_out, and subflows
+ * (the path record's array, or null without a record).  Returns the
+ * length, or -1 when it does not fit in len. */
+int conn_json_members(const struct conn *c, int with_backend, char *buf,
+                      size_t len);
 
 /* The access-log line (conn_log.c). */
 void conn_log_access(const struct conn *c, enum end_reason why);

@@ -11,6 +11,7 @@
 #include "end_reason.h"
 #include "metrics.h"
 #include "mptcp_mib.h"
+#include "mptcp_paths.h"
 
 static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
 	STATS_SUBFLOW_BUCKET_LE
@@ -63,6 +64,58 @@ static int split(struct evbuffer *out, struct listener_stats *head,
 		    st->name, label, b,
 		    (unsigned long long)rd((_Atomic uint64_t *)((char *)st + b_off)));
 	}
+	return 0;
+}
+
+/* The path records' families: bounded labels only (how, reason,
+ * family), never an address. */
+static int render_paths(struct evbuffer *out, struct listener_stats *head)
+{
+	static const char *const fam[STATS_FAMILY_COUNT] = { "ipv4", "ipv6" };
+	static const char *const dir[2] = { "to_client", "from_client" };
+	struct listener_stats *st;
+
+	if (family(out, "connections_total", "counter",
+	           "Closed client connections by how the client connected: "
+	           "mptcp, tcp (did not ask for MPTCP) or fallback (negotiated "
+	           "MPTCP, then fell back to TCP), as last known (at accept, "
+	           "or at the last subflow sample).") < 0)
+		return -1;
+	for (st = head; st != NULL; st = st->next)
+		for (int h = MPTCP_HOW_MPTCP; h <= MPTCP_HOW_FALLBACK; h++)
+			ADD("mptcp_frontd_connections_total{listener=\"%s\","
+			    "how=\"%s\"} %llu\n", st->name,
+			    mptcp_paths_how_name((enum mptcp_how)h),
+			    (unsigned long long)rd(&st->accepted_how[h]));
+	if (per_listener(out, head, "subflow_joins_total", "counter",
+	                 "Subflows MPTCP connections added after their first, "
+	                 "counted when the connection closes.",
+	                 offsetof(struct listener_stats, subflow_joins)) < 0)
+		return -1;
+	if (family(out, "subflows_closed_total", "counter",
+	           "Subflows of closed MPTCP connections with a path record, by "
+	           "how each ended (up_at_end: still up when the connection "
+	           "closed; gone: vanished between two samples, no event said "
+	           "why).") < 0)
+		return -1;
+	for (st = head; st != NULL; st = st->next)
+		for (int e = MPTCP_PATH_UP_AT_END; e < STATS_PATH_END_COUNT; e++)
+			ADD("mptcp_frontd_subflows_closed_total{listener=\"%s\","
+			    "reason=\"%s\"} %llu\n", st->name,
+			    mptcp_path_end_name((enum mptcp_path_end)e),
+			    (unsigned long long)rd(&st->subflow_ends[e]));
+	if (family(out, "path_bytes_total", "counter",
+	           "TCP payload bytes the subflows of MPTCP connections with a "
+	           "path record carried, by address family, at close: sent to "
+	           "the client (acknowledged) and received from it.") < 0)
+		return -1;
+	for (st = head; st != NULL; st = st->next)
+		for (int f = 0; f < STATS_FAMILY_COUNT; f++)
+			for (int d = 0; d < 2; d++)
+				ADD("mptcp_frontd_path_bytes_total{listener=\"%s\","
+				    "family=\"%s\",direction=\"%s\"} %llu\n",
+				    st->name, fam[f], dir[d],
+				    (unsigned long long)rd(&st->path_bytes[f][d]));
 	return 0;
 }
 
@@ -129,9 +182,11 @@ int metrics_render(struct evbuffer *out, struct listener_stats *head)
 		ADD("mptcp_frontd_subflows_count{listener=\"%s\"} %llu\n", n,
 		    (unsigned long long)cum);
 	}
-	return per_listener(out, head, "subflows_max", "gauge",
-	                    "Most subflows any MPTCP connection had.",
-	                    offsetof(struct listener_stats, subflow_max));
+	if (per_listener(out, head, "subflows_max", "gauge",
+	                 "Most subflows any MPTCP connection had.",
+	                 offsetof(struct listener_stats, subflow_max)) < 0)
+		return -1;
+	return render_paths(out, head);
 }
 
 int metrics_render_workers(struct evbuffer *out, _Atomic uint64_t *const *accepted,

@@ -89,6 +89,8 @@ static int apply_globals(struct server *srv, const struct config *old,
 		fleet_apply(old);
 		return -1;
 	}
+	log_access_set_format(cfg->access_log_json ? LOG_ACCESS_JSON
+	                                           : LOG_ACCESS_KV);
 	if (srv->log_level_override < 0)
 		log_set_level(cfg->log_level);
 	atomic_store(&srv->pool.max_connections, cfg->max_connections);

@@ -104,6 +104,16 @@ struct listener_set *server_set_new(struct server *srv, struct worker *w,
 	return set;
 }
 
+/* Whether path records need the path manager's events: some listener
+ * may accept MPTCP. */
+static int wants_events(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].mptcp != MPTCP_MODE_OFF)
+			return 1;
+	return 0;
+}
+
 struct server *server_create(struct config *cfg, unsigned nworkers)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -135,6 +145,12 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 		w->pool = &srv->pool;
 		w->id = i;
 		w->ctl[0] = w->ctl[1] = -1;
+		conn_watch_init(&w->watch);
+		/* Now, while privileged: joining the event group needs
+		 * CAP_NET_ADMIN.  A reload that adds the first MPTCP listener
+		 * gets no events (samples only). */
+		if (i == 0 ? wants_events(cfg) : srv->pool.workers[0].watch.fd >= 0)
+			conn_watch_open(&w->watch);
 		srv->pool.nworkers++;
 		w->cur = server_set_new(srv, w, srv->gen, NULL);
 		if (w->cur == NULL) {

@@ -193,6 +193,7 @@ void worker_adopt(struct worker *w, struct listener_set *set)
 		l->w = w;
 		l->set = set;
 		l->accepted = &w->accepted;
+		l->conns.watch = &w->watch;
 	}
 }
 
@@ -344,6 +345,17 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	relay_pool_trim();
 }
 
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	if (conn_watch_read(&w->watch) < 0) {
+		event_free(w->watch_ev);
+		w->watch_ev = NULL;
+		conn_watch_stop(&w->watch);
+	}
+}
+
 int worker_init(struct worker *w)
 {
 	struct event_config *ec = event_config_new();
@@ -380,6 +392,15 @@ int worker_init(struct worker *w)
 		return -1;
 	}
 	event_add(w->ctl_ev, NULL);
+	if (w->watch.fd >= 0) {
+		w->watch_ev = event_new(w->base, w->watch.fd,
+		                        EV_READ | EV_PERSIST, on_watch, w);
+		if (w->watch_ev == NULL) {
+			log_error("worker %u: cannot create events", w->id);
+			return -1;
+		}
+		event_add(w->watch_ev, NULL);
+	}
 	arm_sweep(w);
 	worker_update_accepting(w);
 	return 0;
@@ -423,6 +444,9 @@ void worker_free(struct worker *w)
 		event_free(w->sweep);
 	if (w->reap)
 		event_free(w->reap);
+	if (w->watch_ev)
+		event_free(w->watch_ev);
+	conn_watch_close(&w->watch);
 	if (w->ctl[0] >= 0)
 		close(w->ctl[0]);
 	if (w->ctl[1] >= 0)

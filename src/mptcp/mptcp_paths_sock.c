@@ -203,6 +203,35 @@ static int read_tcp_info(int fd, struct mptcp_paths_sample *s)
 	return 0;
 }
 
+enum mptcp_how mptcp_paths_accept(int fd, uint32_t *token,
+                                  unsigned *subflows)
+{
+	struct mptcp_kabi_info mi;
+	socklen_t len = sizeof(mi);
+	int proto = 0;
+	socklen_t plen = sizeof(proto);
+
+	*token = 0;
+	*subflows = 1;
+	memset(&mi, 0, sizeof(mi));
+	if (getsockopt(fd, SOL_MPTCP, MPTCP_KABI_INFO, &mi, &len) == 0) {
+		*token = mi.token;
+		if (len > offsetof(struct mptcp_kabi_info, subflows_total) &&
+		    mi.subflows_total > 0)
+			*subflows = mi.subflows_total;
+		else
+			*subflows = (unsigned)mi.subflows + 1;
+		return (mi.flags & MPTCP_KABI_INFO_FLAG_FALLBACK)
+		       ? MPTCP_HOW_FALLBACK : MPTCP_HOW_MPTCP;
+	}
+	/* Not (or no more) MPTCP: the protocol the socket was accepted as
+	 * tells a plain TCP client from a fallback. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) == 0 &&
+	    proto == IPPROTO_MPTCP)
+		return MPTCP_HOW_FALLBACK;
+	return MPTCP_HOW_TCP;
+}
+
 int mptcp_paths_read(int fd, struct mptcp_paths_sample *s)
 {
 	struct mptcp_kabi_info mi;
@@ -210,11 +239,17 @@ int mptcp_paths_read(int fd, struct mptcp_paths_sample *s)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	/* FULL_INFO first: when it answers, the connection is MPTCP (its
+	 * flags say whether it fell back) and one syscall was enough; the
+	 * live connections of a busy server are sampled on every tick. */
+	if (read_full_info(fd, s) == 0) {
+		if (s->how == MPTCP_HOW_UNKNOWN)
+			s->how = MPTCP_HOW_MPTCP;
+		return 0;
+	}
+	memset(s, 0, sizeof(*s));
 	s->how = (uint8_t)mptcp_paths_classify(fd);
 	if (s->how == MPTCP_HOW_MPTCP) {
-		rc = read_full_info(fd, s);
-		if (rc == 0)
-			return 0;
 		/* Before 6.5 the option is unknown (EOPNOTSUPP); any other
 		 * failure is as final for the older options. */
 		memset(&mi, 0, sizeof(mi));

@@ -4,7 +4,10 @@
 #include "auto-config.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -52,8 +55,16 @@ static int side_to_addr(const struct ev_addrs *x, int i,
 	} else if (x->have6[i]) {
 		if (x->family != 0 && x->family != AF_INET6)
 			return -EBADMSG;
-		out->family = AF_INET6;
-		out->a.v6 = x->v6[i];
+		/* An IPv4 subflow of a dual-stack socket comes as v4-mapped
+		 * IPv6 (Linux 6.18, measured): stored as IPv4, as the
+		 * samples store it, so both name the same subflow. */
+		if (IN6_IS_ADDR_V4MAPPED(&x->v6[i])) {
+			out->family = AF_INET;
+			memcpy(&out->a.v4, &x->v6[i].s6_addr[12], 4);
+		} else {
+			out->family = AF_INET6;
+			out->a.v6 = x->v6[i];
+		}
 	}
 	out->port = x->have_port[i] ? ntohs(x->port[i]) : 0;
 	return 0;
@@ -198,4 +209,30 @@ int mptcp_pm_events_read(int fd, uint16_t family, mptcp_pm_event_fn fn,
 		(void)mptcp_nl_walk(buf.b, (size_t)n, 0, family, on_event, &w);
 	}
 	return lost ? -ENOBUFS : w.n;
+}
+
+int mptcp_pm_events_subflows_only(int fd)
+{
+	/* The genetlink command is the byte after the netlink header; a
+	 * datagram of the event group carries one event. */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN +
+		         offsetof(struct genlmsghdr, cmd)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MPTCP_PM_EV_SUB_ESTABLISHED,
+		         3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MPTCP_PM_EV_SUB_CLOSED, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MPTCP_PM_EV_SUB_PRIORITY,
+		         1, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),           /* dropped */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* kept whole */
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(code) / sizeof(code[0])),
+		.filter = code,
+	};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	               sizeof(prog)) < 0)
+		return -errno;
+	return 0;
 }

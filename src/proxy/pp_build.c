@@ -5,15 +5,18 @@
 #include "pp_build.h"
 #include "proxy_decode.h"
 
-int pp_build_tlvs(unsigned set, int is_mptcp, const struct pp_tls_facts *tls,
+int pp_build_tlvs(unsigned set, enum pp_how how, const struct pp_tls_facts *tls,
                   struct pp_tlv *tlvs, uint8_t *scratch, size_t cap)
 {
 	int n = 0;
 
 	if (set & PP_TLV_MPTCP) {
+		const char *v = how == PP_HOW_MPTCP      ? "mptcp"
+		                : how == PP_HOW_FALLBACK ? "fallback"
+		                                         : "tcp";
 		tlvs[n].type = PP2_TYPE_FRONTD_MPTCP;
-		tlvs[n].len = is_mptcp ? 5 : 3;
-		tlvs[n].value = (const uint8_t *)(is_mptcp ? "mptcp" : "tcp");
+		tlvs[n].len = (uint16_t)strlen(v);
+		tlvs[n].value = (const uint8_t *)v;
 		n++;
 	}
 	if (tls == NULL)
@@ -47,7 +50,7 @@ static int build_v2(uint8_t *buf, size_t cap, const struct pp_build_in *in)
 {
 	struct pp_tlv tlvs[4 + PP_DEC_MAX_TLVS];
 	uint8_t ssl_tlv[512];
-	int nt = pp_build_tlvs(in->tlvs, in->is_mptcp, in->tls, tlvs, ssl_tlv,
+	int nt = pp_build_tlvs(in->tlvs, in->how, in->tls, tlvs, ssl_tlv,
 	                       sizeof(ssl_tlv));
 	size_t n;
 
@@ -79,7 +82,7 @@ size_t pp_build_max_len(unsigned set, const struct pp_tls_limits *tls)
 	size_t n = PP2_MAX_LEN_NO_TLV;
 
 	if (set & PP_TLV_MPTCP)
-		n += h + strlen("mptcp");
+		n += h + strlen("fallback");    /* the longest value */
 	if (set & PP_TLV_UPSTREAM)
 		n += PP_FWD_TLVS_MAX;
 	if (tls == NULL)

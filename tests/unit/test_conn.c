@@ -253,6 +253,9 @@ START_TEST(test_live_json)
 	ck_assert_ptr_nonnull(strstr(json, "\"state\":\"relaying\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"client\":\"192.0.2.7:40000\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"bytes_in\":3"));
+	/* A TCP client has no path record. */
+	ck_assert_ptr_nonnull(strstr(json, "\"how\":\"tcp\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"subflows\":null"));
 	ck_assert_int_eq(conn_json(conn_first(&owner), clock_now_ms(), json, 20),
 	                 -1);
 	ck_assert_uint_eq(backend_read(b, json, 45), 45);   /* header, abc */

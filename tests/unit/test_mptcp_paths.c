@@ -281,6 +281,29 @@ START_TEST(event_decoder_refuses_bad_input)
 	ck_assert_int_eq(mptcp_pm_event_parse(MPTCP_PM_EV_CLOSED, m.b, m.n, &ev),
 	                 0);
 	ck_assert_int_eq(ev.has_addrs, 0);
+	/* An IPv4 subflow of a dual-stack socket, as v4-mapped IPv6: IPv4,
+	 * as the samples store it. */
+	{
+		struct in6_addr m6, r6;
+		uint16_t port = htons(443);
+
+		inet_pton(AF_INET6, "::ffff:192.0.2.2", &m6);
+		inet_pton(AF_INET6, "::ffff:198.51.100.1", &r6);
+		memset(&m, 0, sizeof(m));
+		put(&m, MPTCP_PM_EV_ATTR_TOKEN, &token, 4);
+		put(&m, MPTCP_PM_EV_ATTR_FAMILY, &fam6, 2);
+		put(&m, MPTCP_PM_EV_ATTR_SADDR6, &m6, 16);
+		put(&m, MPTCP_PM_EV_ATTR_DADDR6, &r6, 16);
+		put(&m, MPTCP_PM_EV_ATTR_SPORT, &port, 2);
+		put(&m, MPTCP_PM_EV_ATTR_DPORT, &port, 2);
+		ck_assert_int_eq(mptcp_pm_event_parse(MPTCP_PM_EV_SUB_ESTABLISHED,
+		                                      m.b, m.n, &ev), 0);
+		ck_assert_int_eq(ev.has_addrs, 1);
+		ck_assert_uint_eq(ev.local.family, AF_INET);
+		ck_assert_uint_eq(ev.remote.family, AF_INET);
+		ck_assert_uint_eq(ev.local.a.v4.s_addr, htonl(0xc0000202));
+		ck_assert_uint_eq(ev.local.port, 443);
+	}
 }
 END_TEST
 

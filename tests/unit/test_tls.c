@@ -409,26 +409,27 @@ START_TEST(header_max)
 	struct listener_cfg l;
 
 	memset(&l, 0, sizeof(l));
-	/* Plain listener: IPv6 block (52) + "mptcp" TLV (8). */
+	/* Plain listener: IPv6 block (52) + the 0xE0 TLV at its longest,
+	 * "fallback" (11). */
 	l.pp_tlvs = PP_TLV_MPTCP;
-	ck_assert_uint_eq(config_pp_header_max(&l), 60);
+	ck_assert_uint_eq(config_pp_header_max(&l), 63);
 	l.pp_tlvs = 0;
 	ck_assert_uint_eq(config_pp_header_max(&l), 52);
 
-	/* The default TLS set with ALPN h2, http/1.1: 60 + 3 + 8 = 71. */
+	/* The default TLS set with ALPN h2, http/1.1: 63 + 3 + 8 = 74. */
 	l.tls_ctx = make_ctx(ALPN_H2_H1, TLS_VERIFY_OFF);
 	l.pp_tlvs = PP_TLV_MPTCP | PP_TLV_ALPN;
-	ck_assert_uint_eq(config_pp_header_max(&l), 71);
+	ck_assert_uint_eq(config_pp_header_max(&l), 74);
 	ck_assert_uint_le(config_pp_header_max(&l), PP_NGINX_OLD_MAX);
 	/* The SNI can be 255 bytes long. */
 	l.pp_tlvs |= PP_TLV_AUTHORITY;
-	ck_assert_uint_eq(config_pp_header_max(&l), 71 + 3 + 255);
+	ck_assert_uint_eq(config_pp_header_max(&l), 74 + 3 + 255);
 	tls_ctx_free(l.tls_ctx);
 
 	/* No ALPN configured: the ALPN TLV is never sent. */
 	l.tls_ctx = make_ctx(NULL, TLS_VERIFY_OFF);
 	l.pp_tlvs = PP_TLV_MPTCP | PP_TLV_ALPN;
-	ck_assert_uint_eq(config_pp_header_max(&l), 60);
+	ck_assert_uint_eq(config_pp_header_max(&l), 63);
 	/* SSL: 8 + version 10 + cipher + sig + key, each 3 + longest. */
 	l.pp_tlvs = PP_TLV_SSL;
 	ck_assert_uint_gt(config_pp_header_max(&l),
