@@ -171,7 +171,7 @@ refused() {
 	port=$(port_of "$(sent "$name" local)")
 	wait_for_file_line "$T/access.log" "client=[^ ]*:$port .* end=$reason" 5
 	line=$(grep -E "client=[^ ]*:$port .*end=" "$T/access.log" | tail -n 1)
-	tap_like "$line" "backend=- .* end=$reason( tls=- tls_resumed=0)?\$" \
+	tap_like "$line" "backend=- .* end=$reason( tls=- tls_resumed=0)?( |\$)" \
 		"$desc: access log says end=$reason" "$T/access.log"
 }
 

@@ -73,7 +73,7 @@ for l in dead deadunix; do
 		"$FRONTD_LOG"
 	wait_for_file_line "$ACCESS" "client=$CL " 5
 	tap_like "$(grep -F "client=$CL " "$ACCESS")" \
-		"listener=$l client=$CL .*proto=mptcp .*bytes_out=0 .*end=connect_failed\$" \
+		"listener=$l client=$CL .*proto=mptcp .*bytes_out=0 .*end=connect_failed( |\$)" \
 		"access log: listener=$l end=connect_failed, nothing sent to the client" "$ACCESS"
 done
 tap_like "$(grep "listener dead: client .*connect failed" "$FRONTD_LOG")" \
@@ -96,7 +96,7 @@ tap_check $? "failover: the dead first backend is logged as connect failed" "$FR
 tap_check $? "failover: no 'no backend reachable' for a client the second backend served"
 wait_for_file_line "$ACCESS" "client=$CL " 5
 tap_like "$(grep -F "client=$CL " "$ACCESS")" \
-	"listener=failover client=$CL backend=$GOOD .*bytes_in=4194304 bytes_out=4194304 .*end=client_close\$" \
+	"listener=failover client=$CL backend=$GOOD .*bytes_in=4194304 bytes_out=4194304 .*end=client_close( |\$)" \
 	"access log: failover connection names the backend that served it" "$ACCESS"
 
 # --- the backend resets mid-transfer
@@ -108,7 +108,7 @@ tap_check $? "backend resets after 64 KiB: the client does not see a complete tr
 	"$T/rude.err"
 CL=$(client_report rude local)
 wait_for_file_line "$ACCESS" "client=$CL " 5
-tap_like "$(grep -F "client=$CL " "$ACCESS")" "listener=rude client=$CL backend=$RUDE .*end=backend_reset\$" \
+tap_like "$(grep -F "client=$CL " "$ACCESS")" "listener=rude client=$CL backend=$RUDE .*end=backend_reset( |\$)" \
 	"access log: end=backend_reset" "$ACCESS"
 
 kill -0 "$FRONTD_PID" 2>/dev/null
@@ -162,5 +162,5 @@ grep -qF "listener slow: client $CL: backend 127.0.0.1:$BLACKHOLE_PORT: connect 
 	"$FRONTD_LOG"
 tap_check $? "log: connect failed: timed out" "$FRONTD_LOG"
 wait_for_file_line "$T/access-ns.log" "client=$CL " 5
-tap_like "$(grep -F "client=$CL " "$T/access-ns.log")" 'end=connect_failed$' \
+tap_like "$(grep -F "client=$CL " "$T/access-ns.log")" 'end=connect_failed( |$)' \
 	"access log: timed-out connect ends with end=connect_failed" "$T/access-ns.log"

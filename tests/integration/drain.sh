@@ -78,7 +78,7 @@ tap_is "$rc" 0 "daemon exit status after a SIGTERM drain is 0" "$FRONTD_LOG"
 tap_check $? "pidfile removed on exit"
 CL=$(client_report slow local)
 tap_like "$(grep -F "client=$CL " "$T/drain-access.log")" \
-	'bytes_in=12582912 bytes_out=12582912 .*end=client_close$' \
+	'bytes_in=12582912 bytes_out=12582912 .*end=client_close( |$)' \
 	"access log: drained connection logged with its full byte counts" "$T/drain-access.log"
 
 # --- case 2: shutdown_timeout expires --------------------------------------
@@ -114,6 +114,6 @@ rc=$?
 tap_check $rc "the idle client saw its connection closed ($(client_report idle closed))" \
 	"$T/idle.err"
 CL=$(client_report idle local)
-tap_like "$(grep -F "client=$CL " "$T/expire-access.log")" 'end=shutdown$' \
+tap_like "$(grep -F "client=$CL " "$T/expire-access.log")" 'end=shutdown( |$)' \
 	"access log: the connection closed by the timeout ends with end=shutdown" \
 	"$T/expire-access.log"

@@ -82,7 +82,7 @@ tap_is "$?" 0 "exit status 0 after the second SIGTERM" "$FRONTD_LOG"
 wait_pid_exit "$PIN_PID" 5000
 tap_is "$(tail -n 1 "$T/pin.out")" "closed by server" \
 	"the pinned connection was closed by the daemon" "$T/pin.out"
-tap_like "$(cat "$T/term-access.log")" 'end=shutdown$' \
+tap_like "$(cat "$T/term-access.log")" 'end=shutdown( |$)' \
 	"access log: the connection ended with end=shutdown" "$T/term-access.log"
 
 # --- SIGQUIT: graceful ----------------------------------------------------------

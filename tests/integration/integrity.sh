@@ -78,7 +78,7 @@ tap_is "$(pp_custom_tlvs "$PP2_LOG" "sport=$(port_of "$CL")")" 0xe0=6d70746370 \
 	"v2 header carries TLV 0xE0 = \"mptcp\" for an MPTCP client"
 
 line=$(access_line big)
-tap_like "$line" "listener=v2 client=$CL backend=$PP2_ADDR proto=mptcp subflows=[0-9]+ bytes_in=67108864 bytes_out=67108864 duration_ms=[0-9]+ end=client_close\$" \
+tap_like "$line" "listener=v2 client=$CL backend=$PP2_ADDR proto=mptcp subflows=[0-9]+ bytes_in=67108864 bytes_out=67108864 duration_ms=[0-9]+ end=client_close( |\$)" \
 	"access log: proto=mptcp, bytes_in = bytes_out = 64 MiB, end=client_close" "$ACCESS"
 
 # --- plain TCP client on the same MPTCP listener
@@ -89,7 +89,7 @@ CL=$(client_report tcp local)
 tap_is "$(pp_custom_tlvs "$PP2_LOG" "sport=$(port_of "$CL")")" 0xe0=746370 \
 	"v2 header carries TLV 0xE0 = \"tcp\" for a plain TCP client"
 line=$(access_line tcp)
-tap_like "$line" "client=$CL .*proto=tcp .*bytes_in=8388608 bytes_out=8388608 .*end=client_close\$" \
+tap_like "$line" "client=$CL .*proto=tcp .*bytes_in=8388608 bytes_out=8388608 .*end=client_close( |\$)" \
 	"access log: plain TCP client logged proto=tcp with 8 MiB each way" "$ACCESS"
 
 # --- PROXY v1
@@ -133,7 +133,7 @@ client known --mptcp "$(host_of "$V1")" "$(port_of "$V1")" integrity \
 rc=$?
 tap_check $rc "512 KiB transfer through the v1 listener" "$T/known.err"
 line=$(access_line known)
-tap_like "$line" "listener=v1 client=$(client_report known local) backend=$PP1_ADDR proto=mptcp subflows=[0-9]+ bytes_in=524288 bytes_out=524288 duration_ms=[0-9]+ end=client_close\$" \
+tap_like "$line" "listener=v1 client=$(client_report known local) backend=$PP1_ADDR proto=mptcp subflows=[0-9]+ bytes_in=524288 bytes_out=524288 duration_ms=[0-9]+ end=client_close( |\$)" \
 	"access log: bytes_in/bytes_out exclude the PROXY header (524288 each)" "$ACCESS"
 
 # --- reset mid-transfer, then the daemon keeps serving
@@ -141,7 +141,7 @@ client rst --mptcp "$(host_of "$V2")" "$(port_of "$V2")" reset --kib 1024
 rc=$?
 tap_check $rc "client sends 1 MiB and resets (SO_LINGER 0) mid-transfer" "$T/rst.err"
 line=$(access_line rst)
-tap_like "$line" 'end=client_reset$' "access log: the reset connection ends with end=client_reset" \
+tap_like "$line" 'end=client_reset( |$)' "access log: the reset connection ends with end=client_reset" \
 	"$ACCESS"
 client after --mptcp --expect-mptcp "$(host_of "$V2")" "$(port_of "$V2")" \
 	integrity --mib 16 --seed 5
@@ -168,7 +168,7 @@ tap_is "$bad" 0 "$N concurrent clients (MPTCP and TCP), 4 MiB each way each: all
 ok_lines=0
 for i in $(seq 1 $N); do
 	CL=$(client_report "par$i" local)
-	wait_for_file_line "$ACCESS" " client=$CL .*bytes_in=4194304 bytes_out=4194304 .*end=client_close\$" 5 &&
+	wait_for_file_line "$ACCESS" " client=$CL .*bytes_in=4194304 bytes_out=4194304 .*end=client_close( |\$)" 5 &&
 		ok_lines=$((ok_lines + 1))
 done
 tap_is "$ok_lines" "$N" "access log: one line with 4 MiB each way per concurrent client" "$ACCESS"
@@ -182,7 +182,7 @@ awk -v t="${took:-99}" 'BEGIN { exit !(t >= 0.4 && t < 2) }'
 tap_check $((rc + $?)) "idle_timeout = 500ms closes a silent connection after 0.4-2 s (took ${took:-?} s)" \
 	"$T/idle.err"
 line=$(access_line idle)
-tap_like "$line" 'bytes_in=5 bytes_out=5 .*end=idle_timeout$' \
+tap_like "$line" 'bytes_in=5 bytes_out=5 .*end=idle_timeout( |$)' \
 	"access log: end=idle_timeout after the 5 bytes echoed" "$ACCESS"
 
 kill -0 "$FRONTD_PID" 2>/dev/null

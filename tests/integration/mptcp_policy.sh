@@ -53,7 +53,7 @@ pp_match "$PP_NOMP_LOG" "sport=$(port_of "$CL")" version=1 family=TCP4 \
 	src="$(host_of "$CL")" error=null
 tap_check $? "the backend in the namespace got a v1 header for that client"
 wait_for_file_line "$T/fallback-access.log" "client=$CL " 5
-tap_like "$(grep -F "client=$CL " "$T/fallback-access.log")" 'proto=tcp .*end=client_close$' \
+tap_like "$(grep -F "client=$CL " "$T/fallback-access.log")" 'proto=tcp .*end=client_close( |$)' \
 	"access log: proto=tcp on a fallback listener" "$T/fallback-access.log"
 stop_pid "$FRONTD_PID"
 

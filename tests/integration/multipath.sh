@@ -181,7 +181,7 @@ tap_check $? "PROXY v2 header names the first subflow's addresses"
 tap_is "$(pp_custom_tlvs "$PP_LOG" "sport=$(port_of "$CL")")" 0xe0=6d70746370 \
 	"PROXY v2 TLV 0xE0 = \"mptcp\" for the MPTCP client"
 tap_like "$(access_line "$CL")" \
-	'proto=mptcp subflows=2 bytes_in=25165824 bytes_out=25165824 .*end=client_close$' \
+	'proto=mptcp subflows=2 bytes_in=25165824 bytes_out=25165824 .*end=client_close( |$)' \
 	"access log: proto=mptcp subflows=2 and 24 MiB each way" "$ACCESS"
 ip -n "$C" mptcp endpoint flush
 

@@ -249,7 +249,7 @@ pp_match "$PPB_LOG" sport="$sp" dport="$dp" version=2 >"$T/est-pp.out" &&
 tap_check $? "it stayed on its original backend B (PROXY v2)" "$T/est-pp.out"
 wait_for_file_line "$T/bad-access.log" "client=127\.0\.0\.1:$sp " 5
 tap_like "$(grep -F "client=127.0.0.1:$sp " "$T/bad-access.log")" \
-	"backend=$(printf '%s' "$PPB" | sed 's/[.]/\\./g') .*bytes_in=16777216 bytes_out=16777216 .*end=client_close\$" \
+	"backend=$(printf '%s' "$PPB" | sed 's/[.]/\\./g') .*bytes_in=16777216 bytes_out=16777216 .*end=client_close( |\$)" \
 	"access log: that connection ran to completion on backend B" "$T/bad-access.log"
 stop_pid "$FRONTD_PID"
 

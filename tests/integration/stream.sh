@@ -75,7 +75,7 @@ echo_back v6 ::1 "$(port_of "$A")" "IPv6 MPTCP client, PROXY v2 TCP6" \
 CL=$(client_report tcp local)
 wait_for_file_line "$T/access.log" "client=$CL " 5
 tap_like "$(grep -F "client=$CL " "$T/access.log")" \
-	"listener=tcp_v1 client=$CL backend=127.0.0.1:$NGINX_PORT proto=tcp .*bytes_in=0 bytes_out=$(wc -c <"$T/tcp.out") .*end=backend_close\$" \
+	"listener=tcp_v1 client=$CL backend=127.0.0.1:$NGINX_PORT proto=tcp .*bytes_in=0 bytes_out=$(wc -c <"$T/tcp.out") .*end=backend_close( |\$)" \
 	"access log: nginx closing first is end=backend_close, bytes_out = the reply's length" \
 	"$T/access.log"
 
