@@ -23,12 +23,16 @@ struct conn;
 struct event_base;
 struct listener_cfg;
 struct listener_stats;
+struct backend_health;
 
 /* Who accepted the connections and keeps them. */
 struct conn_owner {
 	struct event_base *base;        /* the loop the connections run on */
 	const struct listener_cfg *cfg; /* settings they start with */
 	struct listener_stats *stats;   /* counters they add to */
+	/* Health of cfg->backends[i], shared with every worker (entries of
+	 * stats->backends, one per backend of cfg). */
+	struct backend_health *const *health;
 	/* Open connections, least recently active first (the idle sweep
 	 * only looks at the head); conn.c keeps the list. */
 	struct conn *head, *tail;

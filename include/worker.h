@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gen.h"
+#include "ratelimit.h"
 
 struct event;
 struct event_base;
@@ -25,6 +26,7 @@ struct pool {
 	_Atomic uint64_t active;        /* open client connections, all workers */
 	_Atomic uint64_t max_connections;
 	_Atomic unsigned swapped;       /* workers running the newest gen */
+	struct ratelimit limit_log;     /* "max_connections reached" */
 	pthread_t main_thread;          /* runs worker 0, signals, reloads */
 };
 
