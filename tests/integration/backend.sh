@@ -117,26 +117,9 @@ tap_check $? "daemon still running after backend failures" "$FRONTD_LOG"
 # --- connect_timeout: a backend that never answers.  In a private namespace
 # an nftables rule drops the SYNs to one port, so connect() hangs until the
 # daemon's timer fires.
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null ||
-	! ip netns add "frontd-probe-$$" 2>/dev/null; then
-	[ "${CI:-}" = true ] && bail "connect_timeout case needs root, ip netns and nft under CI=true"
-	tap_skip "connect_timeout closes a client whose backend never answers" \
-		"needs root, network namespaces and nft"
-	exit 0
-fi
-ip netns del "frontd-probe-$$"
-make_netns NS || bail "cannot create a namespace"
 BLACKHOLE_PORT=4099
-ip netns exec "$NS" nft -f - <<EOF
-table inet frontd_test {
-	chain input {
-		type filter hook input priority 0;
-		tcp dport $BLACKHOLE_PORT drop
-	}
-}
-EOF
-rc=$?
-[ "$rc" -eq 0 ] || bail "nft rule in namespace failed"
+blackhole_netns NS "$BLACKHOLE_PORT" \
+	"connect_timeout closes a client whose backend never answers" || exit 0
 conf=$(write_config blackhole <<EOF
 [global]
 access_log = $T/access-ns.log

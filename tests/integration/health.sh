@@ -84,30 +84,28 @@ tap_is "$(metric "$T/m0" mptcp_frontd_listener_max_connections listener=glob)" 0
 tap_is "$(metric "$T/m0" mptcp_frontd_max_connections)" 8 \
 	"/metrics: max_connections (global) is 8" "$T/m0"
 
-load lim "$(frontd_addr lim)" --threads 40 --requests 200
-rc=$?
-tap_check $rc "200 clients against max_connections = 5: all served ($(sed -n 's/^elapsed-ms //p' "$T/lim.err") ms)" \
-	"$T/lim.err" "$FRONTD_LOG"
-scrape m1
-limited=$(metric "$T/m1" mptcp_frontd_connections_limited_total listener=lim limit=listener)
-n=$(lines 'listener lim: max_connections = 5 reached')
-tap_diag "listener limit: $n log line(s), connections_limited_total = ${limited:-none}"
-[ "$n" -ge 1 ] && [ "$n" -le 2 ]
-tap_check $? "listener limit logged 1-2 times for 200 clients, not per connection (got $n)" "$FRONTD_LOG"
-[ "${limited:-0}" -ge 1 ]
-tap_check $? "connections_limited_total{listener=\"lim\",limit=\"listener\"} counts the pauses (${limited:-none})" "$T/m1"
-
-load glob "$(frontd_addr glob)" --threads 40 --requests 200
-rc=$?
-tap_check $rc "200 clients against the global max_connections = 8: all served" "$T/glob.err"
-scrape m2
-limited=$(metric "$T/m2" mptcp_frontd_connections_limited_total listener=glob limit=global)
-n=$(lines 'max_connections = 8 reached \(\[global\]\)')
-tap_diag "global limit: $n log line(s), connections_limited_total = ${limited:-none}"
-[ "$n" -ge 1 ] && [ "$n" -le 2 ]
-tap_check $? "global limit logged 1-2 times for 200 clients (got $n)" "$FRONTD_LOG"
-[ "${limited:-0}" -ge 1 ]
-tap_check $? "connections_limited_total{listener=\"glob\",limit=\"global\"} counts the pauses (${limited:-none})" "$T/m2"
+# flood LISTENER LIMIT LINE_REGEX WHAT: 200 clients (40 at a time) against
+# LISTENER: all served, the limit logged once or twice (LINE_REGEX), its
+# pauses counted in connections_limited_total{limit=LIMIT}.
+flood() {
+	local l=$1 limit=$2 rx=$3 what=$4 rc n limited
+	load "$l" "$(frontd_addr "$l")" --threads 40 --requests 200
+	rc=$?
+	tap_check $rc "200 clients against $what: all served ($(sed -n 's/^elapsed-ms //p' "$T/$l.err") ms)" \
+		"$T/$l.err" "$FRONTD_LOG"
+	scrape "m-$l"
+	limited=$(metric "$T/m-$l" mptcp_frontd_connections_limited_total listener="$l" limit="$limit")
+	n=$(lines "$rx")
+	tap_diag "$what: $n log line(s), connections_limited_total = ${limited:-none}"
+	[ "$n" -ge 1 ] && [ "$n" -le 2 ]
+	tap_check $? "$what: logged 1-2 times for 200 clients, not per connection (got $n)" "$FRONTD_LOG"
+	[ "${limited:-0}" -ge 1 ]
+	tap_check $? "connections_limited_total{listener=\"$l\",limit=\"$limit\"} counts the pauses (${limited:-none})" "$T/m-$l"
+}
+flood lim listener 'listener lim: max_connections = 5 reached' \
+	"the listener's max_connections = 5"
+flood glob global 'max_connections = 8 reached \(\[global\]\)' \
+	"the global max_connections = 8"
 
 # ---- 50 clients to a stopped backend -------------------------------------
 before=$(lines 'warn: ')
@@ -165,26 +163,9 @@ tap_is "$(lines "info: listener pair: backend $DEAD2 is up again after [0-9.]+ s
 stop_pid "$FRONTD_PID"
 
 # ---- a first backend that drops SYNs -------------------------------------
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null ||
-	! ip netns add "frontd-probe-$$" 2>/dev/null; then
-	[ "${CI:-}" = true ] && bail "blackhole case needs root, ip netns and nft under CI=true"
-	tap_skip "a first backend that drops SYNs costs connect_timeout once" \
-		"needs root, network namespaces and nft"
-	exit 0
-fi
-ip netns del "frontd-probe-$$"
-make_netns NS || bail "cannot create a namespace"
 BLACKHOLE_PORT=4099
-ip netns exec "$NS" nft -f - <<EOF
-table inet frontd_test {
-	chain input {
-		type filter hook input priority 0;
-		tcp dport $BLACKHOLE_PORT drop
-	}
-}
-EOF
-rc=$?
-[ "$rc" -eq 0 ] || bail "nft rule in namespace failed"
+blackhole_netns NS "$BLACKHOLE_PORT" \
+	"a first backend that drops SYNs costs connect_timeout once" || exit 0
 PPECHO_NS=$NS start_ppecho nsgood --expect v2 || bail "ppecho in namespace did not start"
 conf=$(write_config blackhole <<EOF
 [listener:bh]
