@@ -8,6 +8,10 @@
 
 uint64_t clock_now_ms(void);
 
+/* Precise monotonic microseconds, for what the coarse clock's ticks
+ * (several ms) would hide: how long a backend connect took. */
+uint64_t clock_now_us(void);
+
 struct timeval clock_tv(uint64_t ms);
 
 #endif

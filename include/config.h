@@ -44,6 +44,9 @@ struct listener_cfg {
 	size_t nbackends;
 	enum pp_mode proxy_protocol;
 	uint64_t connect_timeout_ms;
+	/* A backend whose connect failed is skipped for this long (passive
+	 * health, backend_health.h); 0 = never skipped. */
+	uint64_t backend_retry_ms;
 	uint64_t idle_timeout_ms;
 	uint64_t max_connections;       /* 0 = bounded only by the global limit */
 	unsigned pp_tlvs;               /* enum pp_tlv_bit set */

@@ -24,6 +24,7 @@ struct conn_watch;
 struct event_base;
 struct listener_cfg;
 struct listener_stats;
+struct backend_health;
 
 /* Who accepted the connections and keeps them. */
 struct conn_owner {
@@ -33,6 +34,9 @@ struct conn_owner {
 	/* The path-manager events of the thread that runs them
 	 * (conn_watch.h); NULL: none, the path records rely on samples. */
 	struct conn_watch *watch;
+	/* Health of cfg->backends[i], shared with every worker (entries of
+	 * stats->backends, one per backend of cfg). */
+	struct backend_health *const *health;
 	/* Open connections, least recently active first (the idle sweep
 	 * only looks at the head); conn.c keeps the list. */
 	struct conn *head, *tail;

@@ -16,6 +16,9 @@ struct gen {
 	unsigned id;                    /* 1, 2, ...: for the logs */
 	_Atomic unsigned refs;          /* listener sets using it */
 	struct listener_stats **stats;  /* per cfg listener, from the registry */
+	/* health[i][j]: listener i's backend j, from stats[i]->backends (one
+	 * allocation: free(health) frees it all). */
+	struct backend_health ***health;
 };
 
 struct listener_set {

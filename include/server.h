@@ -75,6 +75,9 @@ void server_upgrade_free(struct server *srv);   /* no upgrade state: no-op */
 /* A generation for cfg (stats looked up by listener name). */
 struct gen *server_gen_new(struct server *srv, struct config *cfg);
 
+/* g serves from now on: its limits become /metrics' gauges. */
+void server_gen_publish(struct server *srv, const struct gen *g);
+
 /* Build worker w's listener set for generation g, reusing matching sockets
  * of `old` (NULL at start).  Returns NULL after logging. */
 struct listener_set *server_set_new(struct server *srv, struct worker *w,

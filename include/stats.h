@@ -6,7 +6,9 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include "backend_health.h"
 #include "end_reason.h"
+#include "ratelimit.h"
 
 /* Closed MPTCP connections by the most subflows they had: 1, 2, 3, 4,
  * 5-8, more. */
@@ -20,6 +22,13 @@
 #define STATS_HOW_COUNT 4
 #define STATS_PATH_END_COUNT 6
 enum { STATS_FAMILY_IPV4, STATS_FAMILY_IPV6, STATS_FAMILY_COUNT };
+
+/* Which connection limit paused accepting (connections_limited_total). */
+enum stats_limit {
+	STATS_LIMIT_GLOBAL,     /* [global] max_connections */
+	STATS_LIMIT_LISTENER,   /* the listener's own max_connections */
+	STATS_LIMIT_COUNT,
+};
 
 /* One per listener name ever configured: counters survive reloads (and
  * stay after a listener is removed, as Prometheus counters should).  The
@@ -46,6 +55,16 @@ struct listener_stats {
 	/* Per-subflow bytes of MPTCP connections with a path record:
 	 * [family][0] sent to the client, [family][1] received from it. */
 	_Atomic uint64_t path_bytes[STATS_FAMILY_COUNT][2];
+	/* Times a worker stopped accepting on this listener because a
+	 * connection limit was reached (see worker.c, pause_at_limit). */
+	_Atomic uint64_t limited[STATS_LIMIT_COUNT];
+	_Atomic uint64_t max_connections;       /* its own limit; 0 = none */
+	struct ratelimit limit_log;             /* "max_connections reached" */
+	struct ratelimit unreachable_log;       /* "no backend reachable" */
+	/* Every backend address the listener ever had (appended by the main
+	 * thread, like the registry); each worker's generation points at
+	 * the entries of its backends. */
+	struct backend_health *backends;
 };
 
 /* The configuration's history, owned by the server: the load at start
@@ -57,6 +76,7 @@ struct stats_config {
 	_Atomic int64_t last_reload_time;       /* Unix seconds */
 	_Atomic int last_reload_ok;             /* 1 or 0 */
 	_Atomic unsigned generation;            /* the one serving */
+	_Atomic uint64_t max_connections;       /* [global], the one serving */
 };
 
 /* Record a load (start: ok and not a SIGHUP; reload: its outcome). */
@@ -77,5 +97,11 @@ void stats_closed(struct listener_stats *st, enum end_reason why, int is_mptcp,
 struct listener_stats *stats_lookup(struct listener_stats **head,
                                     const char *name);
 void stats_free_all(struct listener_stats *head);
+
+/* st's health entry for the backend whose address text is `addr`,
+ * created (up, zeroed) at the end of its list if missing.  Main thread
+ * only.  NULL when out of memory. */
+struct backend_health *stats_backend(struct listener_stats *st,
+                                     const char *addr);
 
 #endif

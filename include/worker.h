@@ -15,6 +15,7 @@
 
 #include "conn_watch.h"
 #include "gen.h"
+#include "ratelimit.h"
 
 struct event;
 struct event_base;
@@ -26,6 +27,7 @@ struct pool {
 	_Atomic uint64_t active;        /* open client connections, all workers */
 	_Atomic uint64_t max_connections;
 	_Atomic unsigned swapped;       /* workers running the newest gen */
+	struct ratelimit limit_log;     /* "max_connections reached" */
 	pthread_t main_thread;          /* runs worker 0, signals, reloads */
 };
 

@@ -45,10 +45,31 @@ struct listener_stats *stats_lookup(struct listener_stats **head,
 	return *pp;
 }
 
+struct backend_health *stats_backend(struct listener_stats *st,
+                                     const char *addr)
+{
+	struct backend_health **pp = &st->backends, *h;
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->addr, addr) == 0)
+			return *pp;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	snprintf(h->addr, sizeof(h->addr), "%s", addr);
+	*pp = h;        /* complete before /metrics can see it */
+	return h;
+}
+
 void stats_free_all(struct listener_stats *head)
 {
 	while (head != NULL) {
 		struct listener_stats *next = head->next;
+		while (head->backends != NULL) {
+			struct backend_health *h = head->backends;
+			head->backends = h->next;
+			free(h);
+		}
 		free(head);
 		head = next;
 	}

@@ -28,6 +28,9 @@
 #define DEFAULT_PIPE_SIZE (256 * 1024)
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS (30 * 1000)
 #define DEFAULT_CONNECT_TIMEOUT_MS (5 * 1000)
+/* nginx's fail_timeout default: what its users expect a dead upstream to
+ * be left alone for. */
+#define DEFAULT_BACKEND_RETRY_MS (10 * 1000)
 #define DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
 #define DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS (10 * 1000)
 #define DEFAULT_ACCEPT_PROXY_TIMEOUT_MS (5 * 1000)
@@ -111,6 +114,7 @@ int cfg_listener_add(struct parser *p, const char *name)
 	l->mptcp = MPTCP_MODE_ON;
 	l->proxy_protocol = PP_MODE_V2;
 	l->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	l->backend_retry_ms = DEFAULT_BACKEND_RETRY_MS;
 	l->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	l->max_connections = 0;
 	l->tls.min_version = TLS_VERSION_1_2;

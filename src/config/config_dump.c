@@ -199,6 +199,7 @@ static void dump_listener(FILE *out, const struct listener_cfg *l)
 		key(out, "proxy_protocol_tlvs",
 		    cfg_tlv_text(l->pp_tlvs, buf, sizeof(buf)));
 	key_ms(out, "connect_timeout", l->connect_timeout_ms);
+	key_ms(out, "backend_retry", l->backend_retry_ms);
 	key_ms(out, "idle_timeout", l->idle_timeout_ms);
 	key_u(out, "max_connections", l->max_connections);
 	key_bool(out, "accept_proxy", l->accept_proxy);

@@ -18,6 +18,8 @@
 #include "config.h"
 
 #define MAX_CONNECTIONS_LIMIT 1000000
+#define BACKEND_RETRY_MIN_MS 100        /* "100ms" in messages */
+#define BACKEND_RETRY_MAX_MS (60 * 60 * 1000)   /* "1h" */
 #define WORKERS_MAX 64
 #define PIPE_SIZE_MIN 4096              /* "4k" in messages */
 #define PIPE_SIZE_MAX (1024 * 1024)     /* "1m": fs.pipe-max-size's default */
@@ -66,6 +68,7 @@ enum lkey {
 	L_ACCEPT_PROXY,
 	L_ACCEPT_PROXY_FROM,
 	L_ACCEPT_PROXY_TIMEOUT,
+	L_BACKEND_RETRY,
 	L_NKEYS
 };
 

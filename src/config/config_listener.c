@@ -262,6 +262,16 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 		else
 			l->accept_proxy_timeout_ms = ms;
 		break;
+	case L_BACKEND_RETRY:
+		if (parse_duration_ms(value, &ms, err, sizeof(err)) < 0)
+			KEY_ERR(p, name, "%s", err);
+		else if (ms != 0 && (ms < BACKEND_RETRY_MIN_MS ||
+		                     ms > BACKEND_RETRY_MAX_MS))
+			KEY_ERR(p, name, "bad duration \"%s\": must be 0 (off) "
+			        "or between 100ms and 1h", value);
+		else
+			l->backend_retry_ms = ms;
+		break;
 	case L_MAX_CONNECTIONS:
 		if (parse_uint(value, 0, MAX_CONNECTIONS_LIMIT,
 		               &l->max_connections, err, sizeof(err)) < 0)

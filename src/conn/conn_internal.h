@@ -33,6 +33,8 @@ struct conn {
 	short cmask, bmask;             /* what cev / bev are armed for */
 	uint8_t state;                  /* enum conn_state */
 	uint8_t backend_idx;            /* backend in use or being tried */
+	uint16_t tried;                 /* backends tried (a bit per index);
+	                                   0: none chosen yet */
 	uint8_t is_mptcp;               /* how == MPTCP_HOW_MPTCP at accept */
 	uint8_t how;                    /* enum mptcp_how, latest known */
 	uint8_t subflows;               /* most seen */
@@ -45,6 +47,7 @@ struct conn {
 	union addr_sa client, local;    /* what the backend is told */
 	uint64_t start_ms, last_ms;
 	uint64_t deadline_ms;           /* of the header, handshake or connect */
+	uint64_t connect_us;            /* this backend's connect began */
 	uint64_t next_probe_ms;         /* next MPTCP subflow sample */
 	uint32_t token;                 /* in owner->watch's table; 0: not */
 	struct conn *tnext;             /* that table's chain */
@@ -75,8 +78,10 @@ static inline short conn_ev_of(uint8_t want)
 /* The client's address for messages. */
 const char *conn_client_text(const struct conn *c, char *buf, size_t len);
 
-/* Backend side (conn_backend.c): connect to the current backend, or the
- * next one of the list when it fails; RELAYING once connected. */
+/* Backend side (conn_backend.c): connect to the first backend the
+ * failover order and the backends' health allow (the first call), or on
+ * with the current one; the next one when it fails; RELAYING once
+ * connected. */
 void conn_try_backend(struct conn *c);
 void conn_on_backend(evutil_socket_t fd, short what, void *arg);
 

@@ -8,6 +8,7 @@ void gen_unref(struct gen *g)
 		return;
 	config_free(g->cfg);
 	free(g->stats);
+	free(g->health);
 	free(g);
 }
 

@@ -16,6 +16,9 @@
 static const unsigned bucket_le[STATS_SUBFLOW_BUCKETS - 1] = {
 	STATS_SUBFLOW_BUCKET_LE
 };
+static const unsigned health_le_us[HEALTH_BUCKETS - 1] = {
+	HEALTH_BUCKET_LE_US
+};
 
 static uint64_t rd(_Atomic uint64_t *c)
 {
@@ -119,6 +122,79 @@ static int render_paths(struct evbuffer *out, struct listener_stats *head)
 	return 0;
 }
 
+/* A backend's address as a label value: '\\', '"' and newlines escaped
+ * (a unix: path may hold anything). */
+static const char *label_text(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			buf[o++] = '\\';
+		buf[o++] = *s == '\n' ? 'n' : *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define EACH_BACKEND(st, h, head) \
+	for (st = head; st != NULL; st = st->next) \
+		for (h = st->backends; h != NULL; h = h->next)
+
+/* Per backend: up, failed connects, connect time (backend_health.h).
+ * A backend a reload removed keeps its last values until restart. */
+static int render_backends(struct evbuffer *out, struct listener_stats *head)
+{
+	struct listener_stats *st;
+	struct backend_health *h;
+	char b[2 * ADDR_STRLEN];
+
+	if (family(out, "backend_up", "gauge", "1 while the backend is "
+	           "taken as up; 0 from a failed connect until one "
+	           "succeeds (it is skipped for backend_retry meanwhile).") < 0)
+		return -1;
+	EACH_BACKEND(st, h, head)
+		ADD("mptcp_frontd_backend_up{listener=\"%s\",backend=\"%s\"} "
+		    "%d\n", st->name, label_text(h->addr, b, sizeof(b)),
+		    health_is_up(h));
+	if (family(out, "backend_connect_failures_total", "counter",
+	           "Backend connection attempts that failed (refused, timed "
+	           "out, ...).") < 0)
+		return -1;
+	EACH_BACKEND(st, h, head)
+		ADD("mptcp_frontd_backend_connect_failures_total{listener="
+		    "\"%s\",backend=\"%s\"} %llu\n", st->name,
+		    label_text(h->addr, b, sizeof(b)),
+		    (unsigned long long)rd(&h->failures));
+	if (family(out, "backend_connect_seconds", "histogram",
+	           "Successful backend connects by how long they took.") < 0)
+		return -1;
+	EACH_BACKEND(st, h, head) {
+		uint64_t cum = 0;
+		label_text(h->addr, b, sizeof(b));
+		for (int i = 0; i < HEALTH_BUCKETS; i++) {
+			cum += rd(&h->hist[i]);
+			if (i < HEALTH_BUCKETS - 1)
+				ADD("mptcp_frontd_backend_connect_seconds_bucket"
+				    "{listener=\"%s\",backend=\"%s\",le=\"%g\"} "
+				    "%llu\n", st->name, b, health_le_us[i] / 1e6,
+				    (unsigned long long)cum);
+			else
+				ADD("mptcp_frontd_backend_connect_seconds_bucket"
+				    "{listener=\"%s\",backend=\"%s\",le=\"+Inf\"}"
+				    " %llu\n", st->name, b,
+				    (unsigned long long)cum);
+		}
+		ADD("mptcp_frontd_backend_connect_seconds_sum{listener=\"%s\","
+		    "backend=\"%s\"} %.6f\n", st->name, b,
+		    rd(&h->sum_us) / 1e6);
+		ADD("mptcp_frontd_backend_connect_seconds_count{listener="
+		    "\"%s\",backend=\"%s\"} %llu\n", st->name, b,
+		    (unsigned long long)cum);
+	}
+	return 0;
+}
+
 int metrics_render(struct evbuffer *out, struct listener_stats *head)
 {
 	struct listener_stats *st;
@@ -133,10 +209,22 @@ int metrics_render(struct evbuffer *out, struct listener_stats *head)
 	if (per_listener(out, head, "connections_active", "gauge",
 	                 "Client connections open now.",
 	                 offsetof(struct listener_stats, active)) < 0 ||
-	    per_listener(out, head, "backend_connect_failures_total",
-	                 "counter", "Backend connection attempts that failed "
-	                 "(refused, timed out, ...).",
-	                 offsetof(struct listener_stats, connect_failures)) < 0)
+	    per_listener(out, head, "listener_max_connections", "gauge",
+	                 "The listener's own max_connections (0: none, only "
+	                 "the global one).",
+	                 offsetof(struct listener_stats, max_connections)) < 0)
+		return -1;
+	if (split(out, head, "connections_limited_total",
+	          "Times a worker stopped accepting on the listener because a "
+	          "connection limit was reached: the global max_connections, "
+	          "or the listener's.  Each pause lasts until a connection "
+	          "ends; clients wait in the listen backlog meanwhile.",
+	          "limit", "global",
+	          offsetof(struct listener_stats, limited[STATS_LIMIT_GLOBAL]),
+	          "listener",
+	          offsetof(struct listener_stats,
+	                   limited[STATS_LIMIT_LISTENER])) < 0 ||
+	    render_backends(out, head) < 0)
 		return -1;
 	if (split(out, head, "bytes_relayed_total",
 	          "Payload bytes relayed (PROXY header not counted).",
@@ -232,6 +320,12 @@ int metrics_render_config(struct evbuffer *out, const struct stats_config *c)
 	           "successful reload).") < 0)
 		return -1;
 	ADD("mptcp_frontd_config_generation %u\n", atomic_load(&c->generation));
+	if (family(out, "max_connections", "gauge", "The [global] "
+	           "max_connections: client connections open at once, all "
+	           "listeners together.") < 0)
+		return -1;
+	ADD("mptcp_frontd_max_connections %llu\n",
+	    (unsigned long long)atomic_load(&c->max_connections));
 	return 0;
 }
 

@@ -181,11 +181,13 @@ static int reload(struct server *srv)
 		          "generation %u", old->id);
 		config_free(g->cfg);
 		free(g->stats);
+		free(g->health);
 		free(g);
 		return -1;
 	}
 	/* Committed: from here on nothing fails. */
 	srv->gen = g;
+	server_gen_publish(srv, g);
 	atomic_fetch_add(&g->refs, 1);          /* the server's reference */
 	atomic_store(&srv->pool.swapped, 0);
 	for (unsigned i = 0; i < srv->pool.nworkers; i++) {

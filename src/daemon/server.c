@@ -38,6 +38,38 @@ static void on_libevent_log(int severity, const char *msg)
 	}
 }
 
+/* g->health: every backend's entry, by address text in its listener's
+ * stats, so a backend kept by a reload keeps its state and counters (and
+ * a reload that reorders the list moves nothing but pointers).  Returns 0,
+ * or -1 when out of memory. */
+static int gen_health_new(struct gen *g)
+{
+	const struct config *cfg = g->cfg;
+	size_t total = 0;
+	struct backend_health **slot;
+
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		total += cfg->listeners[i].nbackends;
+	g->health = calloc(1, cfg->nlisteners * sizeof(*g->health) +
+	                      total * sizeof(**g->health));
+	if (g->health == NULL)
+		return -1;
+	slot = (struct backend_health **)(g->health + cfg->nlisteners);
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+		g->health[i] = slot;
+		for (size_t j = 0; j < l->nbackends; j++) {
+			char text[ADDR_STRLEN];
+			addr_format((const struct sockaddr *)&l->backends[j].ss,
+			            l->backends[j].len, text, sizeof(text));
+			*slot = stats_backend(g->stats[i], text);
+			if (*slot++ == NULL)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 struct gen *server_gen_new(struct server *srv, struct config *cfg)
 {
 	static unsigned next_id = 1;
@@ -48,21 +80,36 @@ struct gen *server_gen_new(struct server *srv, struct config *cfg)
 	g->cfg = cfg;
 	g->id = next_id++;
 	g->stats = calloc(cfg->nlisteners, sizeof(*g->stats));
-	if (g->stats == NULL) {
-		free(g);
-		return NULL;
-	}
+	if (g->stats == NULL)
+		goto fail;
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		g->stats[i] = stats_lookup(&srv->stats_head,
 		                           cfg->listeners[i].name);
-		if (g->stats[i] == NULL) {
-			free(g->stats);
-			free(g);
-			return NULL;
-		}
+		if (g->stats[i] == NULL)
+			goto fail;
 	}
+	if (gen_health_new(g) < 0)
+		goto fail;
 	config_announce(cfg);
 	return g;
+fail:
+	free(g->health);
+	free(g->stats);
+	free(g);
+	return NULL;
+}
+
+void server_gen_publish(struct server *srv, const struct gen *g)
+{
+	atomic_store(&srv->config_stats.max_connections,
+	             g->cfg->max_connections);
+	/* A removed listener keeps its counters but no longer has a limit. */
+	for (struct listener_stats *st = srv->stats_head; st != NULL;
+	     st = st->next)
+		atomic_store(&st->max_connections, 0);
+	for (size_t i = 0; i < g->cfg->nlisteners; i++)
+		atomic_store(&g->stats[i]->max_connections,
+		             g->cfg->listeners[i].max_connections);
 }
 
 static void set_abandon(struct listener_set *set, size_t n)
@@ -98,6 +145,7 @@ struct listener_set *server_set_new(struct server *srv, struct worker *w,
 			set_abandon(set, j);
 			return NULL;
 		}
+		set->listeners[j].conns.health = g->health[j];
 	}
 	worker_adopt(w, set);
 	atomic_fetch_add(&g->refs, 1);
@@ -140,6 +188,7 @@ struct server *server_create(struct config *cfg, unsigned nworkers)
 	/* The server holds the current generation until it is replaced. */
 	atomic_store(&srv->gen->refs, 1);
 	stats_config_loaded(&srv->config_stats, 0, 1, srv->gen->id);
+	server_gen_publish(srv, srv->gen);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct worker *w = &srv->pool.workers[i];
 		w->pool = &srv->pool;

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "relay.h"
 #include "worker.h"
 
@@ -31,13 +32,47 @@ static void each_listener(struct worker *w, void (*fn)(struct listener *, void *
 			fn(&set->listeners[i], arg);
 }
 
-static int listener_has_room(const struct pool *pool,
-                             const struct listener *l)
+/* The limit that keeps l from accepting now, or STATS_LIMIT_COUNT when
+ * it has room. */
+static enum stats_limit limit_reached(const struct pool *pool,
+                                      const struct listener *l)
 {
 	uint64_t lmax = l->cfg->max_connections;
 
-	return atomic_load(&pool->active) < atomic_load(&pool->max_connections) &&
-	       (lmax == 0 || atomic_load(&l->stats->active) < lmax);
+	if (atomic_load(&pool->active) >= atomic_load(&pool->max_connections))
+		return STATS_LIMIT_GLOBAL;
+	if (lmax != 0 && atomic_load(&l->stats->active) >= lmax)
+		return STATS_LIMIT_LISTENER;
+	return STATS_LIMIT_COUNT;
+}
+
+/* l was accepting and a limit stops it: one count in
+ * connections_limited_total, one log line per RATELIMIT_LOG_MS per limit
+ * (the global one across all workers, a listener's across its
+ * workers), saying how many pauses it stands for. */
+static void pause_at_limit(struct worker *w, struct listener *l,
+                           enum stats_limit lim)
+{
+	struct ratelimit *r = lim == STATS_LIMIT_GLOBAL ? &w->pool->limit_log
+	                                                : &l->stats->limit_log;
+	char more[80];
+	uint64_t held;
+
+	stats_add(&l->stats->limited[lim], 1);
+	if (!ratelimit_due(r, clock_now_ms(), RATELIMIT_LOG_MS, &held))
+		return;
+	ratelimit_held_text(held, "pause", more, sizeof(more));
+	if (lim == STATS_LIMIT_GLOBAL)
+		log_warn("max_connections = %llu reached ([global]): listener "
+		         "%s paused accepting until a connection ends; new "
+		         "clients wait in the listen backlog%s",
+		         (unsigned long long)atomic_load(&w->pool->max_connections),
+		         l->cfg->name, more);
+	else
+		log_warn("listener %s: max_connections = %llu reached: paused "
+		         "accepting until one of its connections ends; new "
+		         "clients wait in the listen backlog%s", l->cfg->name,
+		         (unsigned long long)l->cfg->max_connections, more);
 }
 
 void worker_update_accepting(struct worker *w)
@@ -49,8 +84,11 @@ void worker_update_accepting(struct worker *w)
 	atomic_store(&w->limit_paused, 1);
 	for (size_t i = 0; i < gen_set_size(w->cur); i++) {
 		struct listener *l = &w->cur->listeners[i];
-		int room = listener_has_room(w->pool, l);
+		enum stats_limit lim = limit_reached(w->pool, l);
+		int room = lim == STATS_LIMIT_COUNT;
 		paused |= !room;
+		if (!room && l->accepting)
+			pause_at_limit(w, l, lim);
 		listener_set_accepting(l, !w->stopping && !w->backoff && room);
 	}
 	if (!paused)

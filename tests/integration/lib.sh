@@ -313,6 +313,33 @@ make_netns() {
 	printf -v "$1" '%s' "$name"
 }
 
+# blackhole_netns VAR PORT DESC: a namespace (name in VAR) in which an
+# nftables rule drops every TCP segment to PORT, so a connect() there hangs
+# until the caller's timer fires.  Where the machine cannot (not root, no
+# ip netns or nft) the check DESC is skipped and 1 returned (under CI=true
+# that is a bail-out); a rule that fails to load is a bail-out too.
+blackhole_netns() {
+	local var=$1 port=$2 desc=$3 rc
+	if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null ||
+		! ip netns add "frontd-probe-$$" 2>/dev/null; then
+		[ "${CI:-}" = true ] && bail "$desc: needs root, ip netns and nft under CI=true"
+		tap_skip "$desc" "needs root, network namespaces and nft"
+		return 1
+	fi
+	ip netns del "frontd-probe-$$"
+	make_netns "$var" || bail "cannot create a namespace"
+	ip netns exec "${!var}" nft -f - <<EOF
+table inet frontd_test {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $port drop
+	}
+}
+EOF
+	rc=$?
+	[ "$rc" -eq 0 ] || bail "nft rule in namespace failed"
+}
+
 # free_port: an ephemeral TCP port on 127.0.0.1 the kernel just handed out
 # and we released.  Racy by nature: callers retry when bind fails.
 free_port() {

@@ -166,7 +166,7 @@ client during --mptcp "$(host_of "$ADDR")" "$(port_of "$ADDR")" integrity --mib 
 rc=$?
 desc="while the backend is down a client is closed, not served"
 if [ "$rc" -ne 0 ]; then tap_ok "$desc"; else tap_fail "$desc"; fi
-wait_for_file_line "$FRONTD_LOG" "backend $PP_ADDR: connect failed: Connection refused" 5
+wait_for_file_line "$FRONTD_LOG" "backend $PP_ADDR is down \(connect failed: Connection refused\)" 5
 tap_check $? "the failure is logged with its reason" "$FRONTD_LOG"
 wait_for_file_line "$ACCESS" 'end=connect_failed' 5
 tap_check $? "the access log says end=connect_failed" "$ACCESS"
@@ -175,6 +175,10 @@ start_ppecho pp-again --expect v2 --bind "$PP_ADDR" ||
 client after --mptcp "$(host_of "$ADDR")" "$(port_of "$ADDR")" integrity --mib 1
 tap_check $? "after the backend is back requests succeed, without restarting mptcp-frontd" \
 	"$T/after.err" "$FRONTD_LOG"
+# Its only backend, down: still tried by the next client, and up again at
+# the first success (no need to wait for backend_retry).
+grep -qE "info: listener r: backend $PP_ADDR is up again after" "$FRONTD_LOG"
+tap_check $? "the backend's return is logged ('is up again')" "$FRONTD_LOG"
 stop_pid "$FRONTD_PID"
 
 tap_done

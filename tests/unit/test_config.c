@@ -101,6 +101,7 @@ START_TEST(minimal_file_gets_defaults)
 	ck_assert_int_eq(l->mptcp, MPTCP_MODE_ON);
 	ck_assert_int_eq(l->proxy_protocol, PP_MODE_V2);
 	ck_assert_uint_eq(l->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(l->backend_retry_ms, 10000);
 	ck_assert_uint_eq(l->idle_timeout_ms, 600000);
 	ck_assert_uint_eq(l->max_connections, 0);
 	ck_assert_uint_eq(l->nbinds, 1);
@@ -1242,6 +1243,30 @@ START_TEST(error_bad_listener_values)
 }
 END_TEST
 
+START_TEST(backend_retry_bounds)
+{
+	struct config *cfg = load_ok(GOOD_LISTENER "backend_retry = 0\n");
+
+	ck_assert_uint_eq(cfg->listeners[0].backend_retry_ms, 0);
+	config_free(cfg);
+	cfg = load_ok(GOOD_LISTENER "backend_retry = 100ms\n");
+	ck_assert_uint_eq(cfg->listeners[0].backend_retry_ms, 100);
+	config_free(cfg);
+	cfg = load_ok(GOOD_LISTENER "backend_retry = 1h\n");
+	ck_assert_uint_eq(cfg->listeners[0].backend_retry_ms, 3600000);
+	config_free(cfg);
+	EXPECT_ERRORS(GOOD_LISTENER "backend_retry = 99ms\n",
+	              "t.ini:4: [listener:web] backend_retry: bad duration "
+	              "\"99ms\": must be 0 (off) or between 100ms and 1h");
+	EXPECT_ERRORS(GOOD_LISTENER "backend_retry = 61m\n",
+	              "t.ini:4: [listener:web] backend_retry: bad duration "
+	              "\"61m\": must be 0 (off) or between 100ms and 1h");
+	EXPECT_ERRORS(GOOD_LISTENER "backend_retry = soon\n",
+	              "t.ini:4: [listener:web] backend_retry: bad duration "
+	              "\"soon\": expected a number with ms, s, m or h");
+}
+END_TEST
+
 START_TEST(error_bad_bind)
 {
 	EXPECT_ERRORS("[listener:web]\n"
@@ -2074,6 +2099,7 @@ static Suite *make_suite(void)
 	ADD(s, error_bad_stats);
 	ADD(s, error_stats_overlaps_listener);
 	ADD(s, error_bad_listener_values);
+	ADD(s, backend_retry_bounds);
 	ADD(s, error_bad_bind);
 	ADD(s, error_bind_list_shape);
 	ADD(s, error_bad_backend);

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "conn.h"
 #include "relay.h"
+#include "backend_health.h"
 #include "stats.h"
 #include "unit.h"
 
@@ -28,6 +29,8 @@ static struct event_base *base;
 static struct config *cfg;
 static struct listener_stats stats;
 static struct conn_owner owner;
+static struct backend_health health[CONFIG_MAX_BACKENDS];
+static struct backend_health *health_of[CONFIG_MAX_BACKENDS];
 static int closed_calls;
 static enum end_reason closed_why;
 static int backend_l = -1;     /* the backend's listening socket */
@@ -68,25 +71,37 @@ static int dead_port(void)
 	return port;
 }
 
-/* Load the listener from `extra` keys, backend on `port`. */
-static void setup_cfg(int port, const char *extra)
+/* Load the listener from `extra` keys and its `backend` list. */
+static void setup_cfg_backends(const char *backends, const char *extra)
 {
 	struct config_errors errs = { 0 };
 	char text[2048];
 
 	snprintf(text, sizeof(text),
 	         "[listener:t]\nbind = 127.0.0.1:0\nmptcp = off\n"
-	         "backend = 127.0.0.1:%d\nproxy_protocol = v1\n%s", port,
-	         extra);
+	         "backend = %s\nproxy_protocol = v1\n%s", backends, extra);
 	if (config_load_string(text, "conn.ini", &cfg, &errs) < 0)
 		ck_abort_msg("config: %s", errs.n ? errs.msg[0] : "?");
 	memset(&stats, 0, sizeof(stats));
 	memset(&owner, 0, sizeof(owner));
+	memset(health, 0, sizeof(health));
+	for (size_t i = 0; i < CONFIG_MAX_BACKENDS; i++)
+		health_of[i] = &health[i];
 	owner.base = base;
 	owner.cfg = &cfg->listeners[0];
 	owner.stats = &stats;
+	owner.health = health_of;
 	owner.closed = on_closed;
 	closed_calls = 0;
+}
+
+/* The same with one backend, on `port`. */
+static void setup_cfg(int port, const char *extra)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "127.0.0.1:%d", port);
+	setup_cfg_backends(b, extra);
 }
 
 static void setup(void)
@@ -353,6 +368,46 @@ START_TEST(test_connect_failed)
 }
 END_TEST
 
+/* Passive health: the first client finds the first backend dead and is
+ * served by the second; the next one goes straight to the second (no
+ * new failure); with backend_retry passed, one client tries the first
+ * again. */
+START_TEST(test_failover_skips_down)
+{
+	char list[64];
+	int c, b, dead = dead_port(), good = backend_listen();
+
+	snprintf(list, sizeof(list), "127.0.0.1:%d, 127.0.0.1:%d", dead,
+	         good);
+	setup_cfg_backends(list, "backend_retry = 100ms\n");
+	for (int round = 0; round < 2; round++) {
+		uint64_t connects = 0;
+
+		start(&c, 0, "192.0.2.7");
+		b = backend_accept();
+		run_a_while(3);
+		ck_assert_uint_eq(stats.connect_failures, 1);
+		ck_assert(!health_is_up(&health[0]));
+		ck_assert(health_is_up(&health[1]));
+		for (int i = 0; i < HEALTH_BUCKETS; i++)
+			connects += health[1].hist[i];
+		ck_assert_uint_eq(connects, (uint64_t)round + 1);
+		close(c);
+		close(b);
+		run_until_closed();
+		closed_calls = 0;
+	}
+	/* Retry time over: the next client probes the dead one again. */
+	atomic_store(&health[0].down_until_ms, 1);
+	start(&c, 0, "192.0.2.7");
+	b = backend_accept();
+	ck_assert_uint_eq(stats.connect_failures, 2);
+	ck_assert_uint_eq(health[0].failures, 2);
+	close(c);
+	close(b);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	int c, b;
@@ -571,6 +626,7 @@ static Suite *suite(void)
 	ADD(s, test_backend_reset, 0);
 	ADD(s, test_idle_timeout, 0);
 	ADD(s, test_connect_failed, 0);
+	ADD(s, test_failover_skips_down, 0);
 	ADD(s, test_shutdown, 0);
 	ADD(s, test_error, 0);
 	ADD(s, test_proxy_untrusted, 0);

@@ -66,7 +66,7 @@ START_TEST(counters_render_per_listener)
 	stats_add(&w->accepted_mptcp, 3);
 	stats_add(&w->accepted_tcp, 2);
 	stats_add(&w->active, 4);
-	stats_add(&w->connect_failures, 1);
+	stats_add(&stats_backend(w, "127.0.0.1:8080")->failures, 1);
 	stats_add(&w->bytes_in, 100);
 	stats_add(&w->bytes_out, 5000);
 	text = render(head);
@@ -75,7 +75,7 @@ START_TEST(counters_render_per_listener)
 	ck_has(text, "mptcp_frontd_connections_accepted_total{listener=\"web\",proto=\"tcp\"} 2");
 	ck_has(text, "# TYPE mptcp_frontd_connections_active gauge");
 	ck_has(text, "mptcp_frontd_connections_active{listener=\"web\"} 4");
-	ck_has(text, "mptcp_frontd_backend_connect_failures_total{listener=\"web\"} 1");
+	ck_has(text, "mptcp_frontd_backend_connect_failures_total{listener=\"web\",backend=\"127.0.0.1:8080\"} 1");
 	ck_has(text, "mptcp_frontd_bytes_relayed_total{listener=\"web\",direction=\"client_to_backend\"} 100");
 	ck_has(text, "mptcp_frontd_bytes_relayed_total{listener=\"web\",direction=\"backend_to_client\"} 5000");
 	free(text);
@@ -113,6 +113,43 @@ START_TEST(closed_counts_reasons_and_subflow_histogram)
 	ck_has(text, "mptcp_frontd_subflows_sum{listener=\"web\"} 20");
 	ck_has(text, "mptcp_frontd_subflows_count{listener=\"web\"} 5");
 	ck_has(text, "mptcp_frontd_subflows_max{listener=\"web\"} 9");
+	free(text);
+	stats_free_all(head);
+}
+END_TEST
+
+/* Limits and per-backend health: the entries are found again by their
+ * address (a reload keeps their state), and render with escaped labels. */
+START_TEST(limits_and_backends_render)
+{
+	struct listener_stats *head = NULL;
+	struct listener_stats *w = stats_lookup(&head, "web");
+	struct backend_health *a = stats_backend(w, "127.0.0.1:8080");
+	struct backend_health *u = stats_backend(w, "unix:/run/a\"b.sock");
+	char *text;
+
+	ck_assert_ptr_eq(stats_backend(w, "127.0.0.1:8080"), a);
+	ck_assert_ptr_eq(w->backends, a);
+	ck_assert_ptr_eq(a->next, u);
+	stats_add(&w->limited[STATS_LIMIT_LISTENER], 3);
+	atomic_store(&w->max_connections, 5);
+	health_failed(u, 1000, 10000);
+	health_ok(a, 180);
+	health_ok(a, 2000);
+	text = render(head);
+	ck_has(text, "mptcp_frontd_connections_limited_total{listener=\"web\",limit=\"global\"} 0");
+	ck_has(text, "mptcp_frontd_connections_limited_total{listener=\"web\",limit=\"listener\"} 3");
+	ck_has(text, "mptcp_frontd_listener_max_connections{listener=\"web\"} 5");
+	ck_has(text, "mptcp_frontd_backend_up{listener=\"web\",backend=\"127.0.0.1:8080\"} 1");
+	ck_has(text, "mptcp_frontd_backend_up{listener=\"web\",backend=\"unix:/run/a\\\"b.sock\"} 0");
+	ck_has(text, "mptcp_frontd_backend_connect_failures_total{listener=\"web\",backend=\"unix:/run/a\\\"b.sock\"} 1");
+	ck_has(text, "# TYPE mptcp_frontd_backend_connect_seconds histogram");
+	ck_has(text, "mptcp_frontd_backend_connect_seconds_bucket{listener=\"web\",backend=\"127.0.0.1:8080\",le=\"0.0001\"} 0");
+	ck_has(text, "mptcp_frontd_backend_connect_seconds_bucket{listener=\"web\",backend=\"127.0.0.1:8080\",le=\"0.00025\"} 1");
+	ck_has(text, "mptcp_frontd_backend_connect_seconds_bucket{listener=\"web\",backend=\"127.0.0.1:8080\",le=\"0.0025\"} 2");
+	ck_has(text, "mptcp_frontd_backend_connect_seconds_bucket{listener=\"web\",backend=\"127.0.0.1:8080\",le=\"+Inf\"} 2");
+	ck_has(text, "mptcp_frontd_backend_connect_seconds_sum{listener=\"web\",backend=\"127.0.0.1:8080\"} 0.002180");
+	ck_has(text, "mptcp_frontd_backend_connect_seconds_count{listener=\"web\",backend=\"127.0.0.1:8080\"} 2");
 	free(text);
 	stats_free_all(head);
 }
@@ -159,6 +196,7 @@ static Suite *make_suite(void)
 	UNIT_ADD(s, lookup_creates_once_per_name);
 	UNIT_ADD(s, counters_render_per_listener);
 	UNIT_ADD(s, closed_counts_reasons_and_subflow_histogram);
+	UNIT_ADD(s, limits_and_backends_render);
 	UNIT_ADD(s, every_listener_appears_in_every_family);
 	UNIT_ADD(s, worker_counters_render);
 	return s;
