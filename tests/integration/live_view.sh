@@ -99,6 +99,50 @@ wait_active() {
 	done
 }
 
+# browse NAME URL N: tools/browser.py (Chromium) in the server namespace
+# until the page has refreshed N times; its report in $T/browser.json,
+# its errors in $T/NAME.err.  Returns browser.py's status.
+browse() {
+	ip netns exec "$S" timeout -k 5 90 "$PYTHON" "$TOOLS/browser.py" \
+		--timeout 30 --out "$T/browser.json" \
+		--wait "Number(document.body.dataset.refreshes || 0) >= $3" \
+		"$2" 2>"$T/$1.err"
+}
+
+# row KIND KEY: the text of the table row data-KIND="KEY" in the DOM
+# Chromium had, cells separated by " | ", blank-separated words inside.
+row() {
+	"$PYTHON" - "$T/browser.json" "$1" "$2" <<'EOF'
+import html.parser, json, sys
+page = json.load(open(sys.argv[1]))
+attr, key = "data-" + sys.argv[2], sys.argv[3]
+class Rows(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.depth, self.cells, self.found = 0, [], None
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr" and dict(attrs).get(attr) == key and self.found is None:
+            self.depth, self.cells = 1, []
+        elif self.depth and tag == "tr":
+            self.depth += 1
+        elif self.depth and tag == "td" and self.depth == 1:
+            self.cells.append("")
+        elif self.depth and tag == "div" and self.cells:
+            self.cells[-1] += " "
+    def handle_endtag(self, tag):
+        if self.depth and tag == "tr":
+            self.depth -= 1
+            if self.depth == 0:
+                self.found = self.cells
+    def handle_data(self, data):
+        if self.depth and self.cells:
+            self.cells[-1] += data + " "
+p = Rows()
+p.feed(page["html"])
+print(" | ".join(" ".join(c.split()) for c in (p.found or [])))
+EOF
+}
+
 # ---------------------------------------------------------------- the document
 out=$(get empty connections)
 tap_is "$out" "200 application/json" "GET /connections: 200, application/json"
@@ -198,45 +242,10 @@ tap_check $? "/ and /status serve the same page ($out)"
 tap_like "$(grep -Eio '<(script|link|img|iframe)[^>]*(src|href)="[^"]*"' "$T/page" | grep -v 'href="data:,"')" \
 	'^$' "the page loads nothing from elsewhere (no src/href but the empty icon)"
 
-ip netns exec "$S" timeout -k 5 90 "$PYTHON" "$TOOLS/browser.py" --timeout 30 \
-	--wait 'Number(document.body.dataset.refreshes || 0) >= 2' \
-	--out "$T/browser.json" "http://$STATS/status" 2>"$T/browser.err"
+browse browser "http://$STATS/status" 2
 rc=$?
 tap_is "$rc" 0 "Chromium: the page refreshed twice with no exception, console error or failed load" \
 	"$T/browser.err"
-# row KIND KEY: the text of the table row data-KIND="KEY" in the DOM
-# Chromium had, cells separated by " | ", blank-separated words inside.
-row() {
-	"$PYTHON" - "$T/browser.json" "$1" "$2" <<'EOF'
-import html.parser, json, sys
-page = json.load(open(sys.argv[1]))
-attr, key = "data-" + sys.argv[2], sys.argv[3]
-class Rows(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.depth, self.cells, self.found = 0, [], None
-    def handle_starttag(self, tag, attrs):
-        if tag == "tr" and dict(attrs).get(attr) == key and self.found is None:
-            self.depth, self.cells = 1, []
-        elif self.depth and tag == "tr":
-            self.depth += 1
-        elif self.depth and tag == "td" and self.depth == 1:
-            self.cells.append("")
-        elif self.depth and tag == "div" and self.cells:
-            self.cells[-1] += " "
-    def handle_endtag(self, tag):
-        if self.depth and tag == "tr":
-            self.depth -= 1
-            if self.depth == 0:
-                self.found = self.cells
-    def handle_data(self, data):
-        if self.depth and self.cells:
-            self.cells[-1] += data + " "
-p = Rows()
-p.feed(page["html"])
-print(" | ".join(" ".join(c.split()) for c in (p.found or [])))
-EOF
-}
 web=$(row listener web)
 echo_row=$(row listener echo)
 conn=$(row client "$client_addr")
@@ -288,9 +297,7 @@ start_bg fixed ip netns exec "$S" "$PYTHON" -u -m http.server --bind 127.0.0.1 \
 wait_for_file_line "$T/fixed.out" 'port [0-9]+' 10 "$BG_PID" ||
 	bail "http.server did not start"
 fixed=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T/fixed.out" | head -n 1)
-ip netns exec "$S" timeout -k 5 60 "$PYTHON" "$TOOLS/browser.py" --timeout 20 \
-	--wait 'Number(document.body.dataset.refreshes || 0) >= 1' \
-	--out "$T/browser.json" "http://127.0.0.1:$fixed/status.html" 2>"$T/fixed-browser.err"
+browse fixed-browser "http://127.0.0.1:$fixed/status.html" 1
 rc=$?
 tap_is "$rc" 0 "Chromium, fixed data: no exception, console error or failed load" \
 	"$T/fixed-browser.err"
