@@ -56,6 +56,9 @@ struct worker {
 	uint64_t sweep_ms;
 	/* worker_call's queue: any thread pushes, w pops (newest first). */
 	_Atomic(struct worker_call *) calls;
+	/* worker_loop returned: no connection left, and the calls queued
+	 * from now on run only when w is freed (run = 0). */
+	_Atomic int loop_ended;
 };
 
 enum worker_msg {

@@ -256,8 +256,11 @@ struct snapshot *snapshot_start(struct pool *pool, unsigned limit,
 		p->worker = i;
 		atomic_init(&p->done, 0);
 		atomic_fetch_add(&s->refs, 1);
-		/* Not queued: the part is finished unanswered at once. */
-		if (worker_call(&pool->workers[i], collect, p) < 0)
+		/* A worker whose loop ended (a drain) has no connection
+		 * left: its answer is known.  Not queued: it cannot answer. */
+		if (atomic_load(&pool->workers[i].loop_ended))
+			p->ok = 1;
+		if (p->ok || worker_call(&pool->workers[i], collect, p) < 0)
 			finish(p, 1);
 	}
 	return s;

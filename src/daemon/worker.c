@@ -470,6 +470,8 @@ int worker_loop(struct worker *w)
 	 * thread that owns it. */
 	close_all_conns(w, END_SHUTDOWN);
 	relay_pool_drain();
+	atomic_store(&w->loop_ended, 1);
+	run_calls(w, 1);        /* queued before loop_ended could be seen */
 	return rc < 0 ? -1 : 0;
 }
 

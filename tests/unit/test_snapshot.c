@@ -1,7 +1,8 @@
 /* The /connections snapshot protocol over two real workers (event bases,
  * control pipes, worker_call) whose loops the test turns by hand, so it
  * decides who answers and when: everyone in time, a worker past the
- * deadline, a requester that gives up, workers freed with calls queued.
+ * deadline, a worker whose loop ended, a requester that gives up, workers
+ * freed with calls queued.
  * The workers have no listener: which connections are chosen and how they
  * are merged is live_view.sh's part. */
 #include <event2/buffer.h>
@@ -116,6 +117,23 @@ START_TEST(test_deadline_answers_without_a_late_worker)
 }
 END_TEST
 
+START_TEST(test_a_worker_whose_loop_ended_is_not_waited_for)
+{
+	struct snapshot *s;
+
+	setup_pool();
+	atomic_store(&workers[1].loop_ended, 1);        /* drained, exited */
+	s = snapshot_start(&pool, 5, on_done, NULL);
+	ck_assert_ptr_nonnull(s);
+	turn(0);
+	turn(0);
+	ck_assert_int_eq(done_calls, 1);
+	ck_assert_ptr_nonnull(strstr(doc, "\"workers\":2,\"workers_answered\":2,"));
+	snapshot_release(s);
+	free_pool();
+}
+END_TEST
+
 START_TEST(test_released_before_done_is_never_called)
 {
 	struct snapshot *s;
@@ -157,6 +175,7 @@ static Suite *snapshot_suite(void)
 
 	UNIT_ADD(s, test_every_worker_answers);
 	UNIT_ADD(s, test_deadline_answers_without_a_late_worker);
+	UNIT_ADD(s, test_a_worker_whose_loop_ended_is_not_waited_for);
 	UNIT_ADD(s, test_released_before_done_is_never_called);
 	UNIT_ADD(s, test_workers_freed_with_calls_queued);
 	return s;
