@@ -1,10 +1,15 @@
-/* The /metrics endpoint: a small HTTP/1.x server on one event loop (worker
+/* The stats listener: a small HTTP/1.x server on one event loop (worker
  * 0's), written here rather than taken from evhttp so that accept, the
  * number of connections and each request's lifetime are ours to bound.
  *
- *   - GET or HEAD /metrics (any query string) answers 200 with the
- *     Prometheus text; another path 404; another method 405.  Every
- *     response ends the connection (Connection: close).
+ *   - GET or HEAD answers 200 on
+ *       /metrics       the Prometheus text (any query string);
+ *       /connections   the live connections as JSON, newest first, at
+ *                      most ?limit=N (snapshot.h; a bad limit is a 400);
+ *       / and /status  the status page (stats_http_page.c), which reads
+ *                      the two above;
+ *     another path 404; another method 405.  Every response ends the
+ *     connection (Connection: close).
  *   - At most STATS_HTTP_MAX_CONNS connections at once: further clients
  *     wait in the listen backlog until one ends (never more than the
  *     deadline).
@@ -20,6 +25,7 @@
 #define FRONTD_STATS_HTTP_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
 #include "stats.h"
@@ -29,9 +35,11 @@
 #define STATS_HTTP_REQUEST_MAX 8192
 
 struct event_base;
+struct pool;
 struct stats_http;
 
-/* Bind and listen on `bind` and start accepting on `base`.  The caller
+/* Bind and listen on `bind` and start accepting on `base` (worker 0's:
+ * /connections asks the workers of `pool`).  The caller
  * announces it with stats_http_announce() once it is committed to it (a
  * reload binds before it knows it will succeed).  Returns NULL after
  * logging "stats ADDR: reason". */
@@ -40,7 +48,8 @@ struct stats_http *stats_http_open(struct event_base *base,
                                    struct listener_stats *const *head,
                                    _Atomic uint64_t *const *worker_accepted,
                                    unsigned nworkers,
-                                   const struct stats_config *config);
+                                   const struct stats_config *config,
+                                   struct pool *pool);
 
 /* Log "stats: serving /metrics on http://ADDR/metrics" (the bound
  * address: port 0 resolved). */
@@ -49,6 +58,9 @@ void stats_http_announce(const struct stats_http *h);
 /* The listening socket's descriptor (binary upgrade hands it on); -1 for
  * NULL. */
 int stats_http_fd(const struct stats_http *h);
+
+/* The status page's HTML (built into the binary from status_page.html). */
+const char *stats_http_page(size_t *len);
 
 /* Close the listening socket and every connection.  NULL is a no-op. */
 void stats_http_stop(struct stats_http *h);

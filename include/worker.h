@@ -17,8 +17,17 @@
 #include "gen.h"
 #include "ratelimit.h"
 
+struct conn;
 struct event;
 struct event_base;
+struct worker;
+
+/* A function worker_call runs on a worker's thread.  `run` is 0 when the
+ * worker is freed before it could run it: only release what arg holds. */
+typedef void worker_call_fn(struct worker *w, void *arg, int run);
+
+/* One queued worker_call (worker.c). */
+struct worker_call;
 
 /* The workers and what they share (the server owns it). */
 struct pool {
@@ -52,12 +61,18 @@ struct worker {
 	struct conn_watch watch;
 	struct event *watch_ev;
 	uint64_t sweep_ms;
+	/* worker_call's queue: any thread pushes, w pops (newest first). */
+	_Atomic(struct worker_call *) calls;
+	/* worker_loop returned: no connection left, and the calls queued
+	 * from now on run only when w is freed (run = 0). */
+	_Atomic int loop_ended;
 };
 
 enum worker_msg {
 	WORKER_MSG_STOP = 'S',  /* stop accepting and drain; twice: close now */
 	WORKER_MSG_WAKE = 'W',  /* a connection slot freed up: re-check limits */
 	WORKER_MSG_SWAP = 'H',  /* a reload left a new listener set in pending */
+	WORKER_MSG_CALL = 'C',  /* worker_call queued a function */
 };
 
 /* Make w the owner of set's listeners (after listener_open). */
@@ -71,6 +86,16 @@ int worker_loop(struct worker *w);
 
 /* Deliver a message to w from any thread. */
 void worker_send(struct worker *w, char msg);
+
+/* Run fn(w, arg, 1) on w's thread, from any thread (w's own included:
+ * then later, from its loop, never before this returns).  Returns 0, or
+ * -1 after logging when out of memory (fn will not run). */
+int worker_call(struct worker *w, worker_call_fn *fn, void *arg);
+
+/* On w's thread: fn(c, arg) for every connection w has, in every
+ * listener set (the current one and those draining). */
+void worker_each_conn(struct worker *w,
+                      void (*fn)(const struct conn *c, void *arg), void *arg);
 
 /* Re-evaluate whether w's current listeners may accept. */
 void worker_update_accepting(struct worker *w);

@@ -346,7 +346,8 @@ int server_stats_open(struct server *srv, const struct config *cfg,
 	}
 	*out = stats_http_open(srv->pool.workers[0].base, &cfg->stats,
 	                       &srv->stats_head, srv->worker_accepted,
-	                       srv->pool.nworkers, &srv->config_stats);
+	                       srv->pool.nworkers, &srv->config_stats,
+	                       &srv->pool);
 	sockact_stats_done();   /* an old binary's socket nobody wanted */
 	return *out != NULL ? 0 : -1;
 }

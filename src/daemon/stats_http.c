@@ -1,6 +1,6 @@
-/* The /metrics endpoint (see stats_http.h for what it promises).  Runs on
- * one event loop; nothing here is shared with other threads except the
- * counters it reads. */
+/* The stats listener (see stats_http.h for what it promises).  Runs on
+ * worker 0's event loop; nothing here is shared with other threads except
+ * the counters it reads and the /connections snapshots (snapshot.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/buffer.h>
@@ -17,11 +17,25 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
+#include "snapshot.h"
 #include "sockact.h"
 #include "stats_http.h"
 #include "worker.h"
 
 #define LISTEN_BACKLOG 64
+
+enum route { ROUTE_METRICS, ROUTE_CONNECTIONS, ROUTE_PAGE };
+
+static const struct {
+	const char *path;
+	enum route route;
+} routes[] = {
+	{ "/metrics", ROUTE_METRICS },
+	{ "/connections", ROUTE_CONNECTIONS },
+	{ "/", ROUTE_PAGE },
+	{ "/status", ROUTE_PAGE },
+};
 
 struct stats_conn {
 	struct stats_http *h;
@@ -33,6 +47,10 @@ struct stats_conn {
 	int status;                     /* decided by the request line */
 	int head_only;                  /* HEAD: no body */
 	int responded;                  /* response queued: now lingering */
+	enum route route;               /* when status is 200 */
+	unsigned limit;                 /* /connections?limit= */
+	struct snapshot *snap;          /* /connections being gathered */
+	char detail[160];               /* why a 400 */
 };
 
 struct stats_http {
@@ -49,6 +67,7 @@ struct stats_http {
 	_Atomic uint64_t *const *worker_accepted;
 	unsigned nworkers;
 	const struct stats_config *config;
+	struct pool *pool;              /* whose connections /connections lists */
 };
 
 /* Accept while not paused and below the cap; otherwise clients wait in
@@ -76,6 +95,7 @@ static void conn_free(struct stats_conn *c)
 		h->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	snapshot_release(c->snap);      /* still gathering: cancelled */
 	event_free(c->deadline);
 	bufferevent_free(c->bev);
 	free(c);
@@ -96,28 +116,64 @@ static const char *reason_phrase(int status)
 	}
 }
 
-/* The body for c->status: the metrics, or one line saying what went
+/* The 200 body of c's route into body: 0, or -1 when it cannot be made. */
+static int render(struct stats_conn *c, struct evbuffer *body)
+{
+	struct stats_http *h = c->h;
+	size_t len;
+	const char *page;
+
+	switch (c->route) {
+	case ROUTE_METRICS:
+		return metrics_render(body, *h->head) < 0 ||
+		       metrics_render_workers(body, h->worker_accepted,
+		                              h->nworkers) < 0 ||
+		       metrics_render_kernel(body) < 0 ||
+		       (h->config != NULL &&
+		        metrics_render_config(body, h->config) < 0) ? -1 : 0;
+	case ROUTE_CONNECTIONS:
+		return snapshot_render(c->snap, body);
+	case ROUTE_PAGE:
+		page = stats_http_page(&len);
+		return evbuffer_add_reference(body, page, len, NULL, NULL);
+	}
+	return -1;
+}
+
+static const char *content_type(const struct stats_conn *c)
+{
+	if (c->status != 200)
+		return "text/plain";
+	switch (c->route) {
+	case ROUTE_METRICS: return "text/plain; version=0.0.4";
+	case ROUTE_CONNECTIONS: return "application/json";
+	case ROUTE_PAGE: return "text/html; charset=utf-8";
+	}
+	return "text/plain";
+}
+
+/* The body for c->status: the route's, or one line saying what went
  * wrong.  On a render failure c->status becomes 500. */
 static struct evbuffer *make_body(struct stats_conn *c)
 {
-	struct stats_http *h = c->h;
 	struct evbuffer *body = evbuffer_new();
 
 	if (body == NULL)
 		return NULL;
-	if (c->status == 200 &&
-	    (metrics_render(body, *h->head) < 0 ||
-	     metrics_render_workers(body, h->worker_accepted, h->nworkers) < 0 ||
-	     metrics_render_kernel(body) < 0 ||
-	     (h->config != NULL &&
-	      metrics_render_config(body, h->config) < 0))) {
+	if (c->status == 200 && render(c, body) < 0) {
+		log_error("stats: cannot render a response: out of memory");
 		evbuffer_drain(body, evbuffer_get_length(body));
 		c->status = 500;
 	}
+	snapshot_release(c->snap);
+	c->snap = NULL;
 	if (c->status != 200 &&
-	    evbuffer_add_printf(body, "%d %s%s\n", c->status,
+	    evbuffer_add_printf(body, "%d %s%s%s\n", c->status,
 	                        reason_phrase(c->status),
-	                        c->status == 404 ? ": try /metrics" : "") < 0) {
+	                        c->status == 404 ? ": try /, /connections or "
+	                                           "/metrics" :
+	                        c->detail[0] != '\0' ? ": " : "",
+	                        c->detail) < 0) {
 		evbuffer_free(body);
 		return NULL;
 	}
@@ -135,10 +191,9 @@ static void respond(struct stats_conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 	if (body == NULL ||
 	    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	                        "Content-Length: %zu\r\n%sConnection: close\r\n"
-	                        "\r\n", c->status, reason_phrase(c->status),
-	                        c->status == 200 ? "text/plain; version=0.0.4"
-	                                         : "text/plain",
+	                        "Content-Length: %zu\r\nCache-Control: no-store"
+	                        "\r\n%sConnection: close\r\n\r\n", c->status,
+	                        reason_phrase(c->status), content_type(c),
 	                        evbuffer_get_length(body),
 	                        c->status == 405 ? "Allow: GET, HEAD\r\n" : "") < 0 ||
 	    (!c->head_only && evbuffer_add_buffer(out, body) < 0)) {
@@ -151,12 +206,61 @@ static void respond(struct stats_conn *c)
 	evbuffer_free(body);
 }
 
-/* "METHOD TARGET HTTP/1.x": sets c->status (200 when it asks for the
- * metrics) and c->head_only. */
+static void on_snapshot(struct snapshot *s, void *arg)
+{
+	respond(arg);
+}
+
+/* The end of the request: answer, or for /connections ask the workers
+ * first (on_snapshot answers). */
+static void request_done(struct stats_conn *c)
+{
+	if (c->status != 200 || c->route != ROUTE_CONNECTIONS) {
+		respond(c);
+		return;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	c->snap = snapshot_start(c->h->pool, c->limit, on_snapshot, c);
+	if (c->snap == NULL) {
+		c->status = 500;
+		respond(c);
+	}
+}
+
+/* The query of /connections: limit=N (1..SNAPSHOT_LIMIT_MAX, the last one
+ * given counts); other parameters (a cache buster, say) are ignored. */
+static void parse_query(struct stats_conn *c, char *query)
+{
+	char *save = NULL, *item;
+
+	c->limit = SNAPSHOT_LIMIT_DEFAULT;
+	if (query == NULL)
+		return;
+	query[strcspn(query, "#")] = '\0';
+	for (item = strtok_r(query, "&", &save); item != NULL;
+	     item = strtok_r(NULL, "&", &save)) {
+		char *value = strchr(item, '='), err[128];
+		uint64_t v;
+		if (value != NULL)
+			*value++ = '\0';
+		if (strcmp(item, "limit") != 0)
+			continue;
+		if (parse_uint(value != NULL ? value : "", 1, SNAPSHOT_LIMIT_MAX,
+		               &v, err, sizeof(err)) < 0) {
+			c->status = 400;
+			snprintf(c->detail, sizeof(c->detail), "limit: %s", err);
+			return;
+		}
+		c->limit = (unsigned)v;
+	}
+}
+
+/* "METHOD TARGET HTTP/1.x": sets c->status (200 when it asks for a page
+ * we serve), c->route and c->head_only. */
 static void parse_request_line(struct stats_conn *c, char *line)
 {
 	char *method = line, *target, *version, *end;
-	size_t len;
+	size_t len, i;
 
 	target = strchr(method, ' ');
 	version = target != NULL ? strchr(target + 1, ' ') : NULL;
@@ -173,14 +277,23 @@ static void parse_request_line(struct stats_conn *c, char *line)
 	}
 	end = target + strcspn(target, "?#");
 	len = (size_t)(end - target);
-	if (len != 8 || memcmp(target, "/metrics", 8) != 0)
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strlen(routes[i].path) == len &&
+		    memcmp(target, routes[i].path, len) == 0)
+			break;
+	if (i == sizeof(routes) / sizeof(routes[0])) {
 		c->status = 404;
-	else if (strcmp(method, "GET") == 0)
+		return;
+	}
+	c->route = routes[i].route;
+	if (strcmp(method, "GET") == 0)
 		c->status = 200;
 	else if (strcmp(method, "HEAD") == 0)
 		c->status = 200, c->head_only = 1;
 	else
 		c->status = 405;
+	if (c->status == 200 && c->route == ROUTE_CONNECTIONS)
+		parse_query(c, *end == '?' ? end + 1 : NULL);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -208,7 +321,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			}
 		} else if (n == 0) {    /* end of the headers */
 			free(line);
-			respond(c);
+			request_done(c);
 			return;
 		}
 		free(line);
@@ -359,7 +472,8 @@ struct stats_http *stats_http_open(struct event_base *base,
                                    struct listener_stats *const *head,
                                    _Atomic uint64_t *const *worker_accepted,
                                    unsigned nworkers,
-                                   const struct stats_config *config)
+                                   const struct stats_config *config,
+                                   struct pool *pool)
 {
 	struct stats_http *h = calloc(1, sizeof(*h));
 	char text[ADDR_STRLEN];
@@ -374,6 +488,7 @@ struct stats_http *stats_http_open(struct event_base *base,
 	h->worker_accepted = worker_accepted;
 	h->nworkers = nworkers;
 	h->config = config;
+	h->pool = pool;
 	h->bound.len = sizeof(h->bound.ss);
 	/* A binary upgrade hands over the old process's socket: binding our
 	 * own would fail while it runs. */

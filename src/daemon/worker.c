@@ -344,6 +344,34 @@ static void act(struct worker *w, char msg)
 		if (!w->stopping)
 			swap_in_pending(w);
 		break;
+	case WORKER_MSG_CALL:   /* on_ctl runs the queue */
+		break;
+	}
+}
+
+struct worker_call {
+	worker_call_fn *fn;
+	void *arg;
+	struct worker_call *next;
+};
+
+/* Take the whole queue and run it oldest first; run = 0: w is being
+ * freed, the functions only release their arguments. */
+static void run_calls(struct worker *w, int run)
+{
+	struct worker_call *c = atomic_exchange(&w->calls, NULL), *fifo = NULL;
+
+	while (c != NULL) {
+		struct worker_call *next = c->next;
+		c->next = fifo;
+		fifo = c;
+		c = next;
+	}
+	while (fifo != NULL) {
+		struct worker_call *next = fifo->next;
+		fifo->fn(w, fifo->arg, run);
+		free(fifo);
+		fifo = next;
 	}
 }
 
@@ -355,6 +383,17 @@ static void on_ctl(evutil_socket_t fd, short what, void *arg)
 
 	for (ssize_t i = 0; i < n; i++)
 		act(w, msgs[i]);
+	/* Whatever woke us: a pipe that was full when a call was queued
+	 * holds no WORKER_MSG_CALL for it. */
+	run_calls(w, 1);
+}
+
+/* Non-blocking: a full pipe already holds messages to act on, and every
+ * message makes the worker re-read the shared state. */
+static void ctl_write(struct worker *w, char msg)
+{
+	if (write(w->ctl[1], &msg, 1) < 0 && errno != EAGAIN)
+		log_warn("worker %u: control pipe: %s", w->id, strerror(errno));
 }
 
 void worker_send(struct worker *w, char msg)
@@ -363,10 +402,46 @@ void worker_send(struct worker *w, char msg)
 		act(w, msg);    /* worker 0 is the main thread */
 		return;
 	}
-	/* Non-blocking: a full pipe already holds messages to act on, and
-	 * every message makes the worker re-read the shared state. */
-	if (write(w->ctl[1], &msg, 1) < 0 && errno != EAGAIN)
-		log_warn("worker %u: control pipe: %s", w->id, strerror(errno));
+	ctl_write(w, msg);
+}
+
+int worker_call(struct worker *w, worker_call_fn *fn, void *arg)
+{
+	struct worker_call *c = malloc(sizeof(*c));
+
+	if (c == NULL) {
+		log_error("worker %u: out of memory for a call", w->id);
+		return -1;
+	}
+	c->fn = fn;
+	c->arg = arg;
+	c->next = atomic_load(&w->calls);
+	while (!atomic_compare_exchange_weak(&w->calls, &c->next, c))
+		;
+	ctl_write(w, WORKER_MSG_CALL);  /* always from the loop, even ours */
+	return 0;
+}
+
+struct each_conn {
+	void (*fn)(const struct conn *c, void *arg);
+	void *arg;
+};
+
+static void each_conn_of(struct listener *l, void *arg)
+{
+	struct each_conn *e = arg;
+
+	for (const struct conn *c = conn_first(&l->conns); c != NULL;
+	     c = conn_next(c))
+		e->fn(c, e->arg);
+}
+
+void worker_each_conn(struct worker *w,
+                      void (*fn)(const struct conn *c, void *arg), void *arg)
+{
+	struct each_conn e = { fn, arg };
+
+	each_listener(w, each_conn_of, &e);
 }
 
 static void sweep_listener(struct listener *l, void *arg)
@@ -454,6 +529,8 @@ int worker_loop(struct worker *w)
 	 * thread that owns it. */
 	close_all_conns(w, END_SHUTDOWN);
 	relay_pool_drain();
+	atomic_store(&w->loop_ended, 1);
+	run_calls(w, 1);        /* queued before loop_ended could be seen */
 	return rc < 0 ? -1 : 0;
 }
 
@@ -461,6 +538,7 @@ void worker_free(struct worker *w)
 {
 	struct listener_set *pending = atomic_exchange(&w->pending, NULL);
 
+	run_calls(w, 0);
 	if (pending != NULL)
 		gen_set_free(pending);
 	while (w->retired != NULL) {

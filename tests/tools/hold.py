@@ -5,7 +5,10 @@ descriptor, pipe and memory checks.
 Writes "held N" to stdout once every connection is established (and, with
 --echo, has round-tripped one byte through an echo backend), then holds
 them until the --release-file exists (or, without it, until stdin reaches
-EOF) or --max seconds pass.  Exit: 0 ok, 1 a connection failed, 2 usage."""
+EOF) or --max seconds pass.  With --gap, waits that long between two
+connects (so the server sees them accepted at distinct times); with
+--list, writes "local ADDR:PORT" for each connection, in connect order,
+before "held N".  Exit: 0 ok, 1 a connection failed, 2 usage."""
 import os
 import argparse
 import resource
@@ -29,6 +32,10 @@ def main():
                     help="let go once this file exists (polled every 50 ms)")
     ap.add_argument("--max", type=float, default=120.0,
                     help="give up holding after this many seconds")
+    ap.add_argument("--gap", type=float, default=0.0,
+                    help="seconds to wait between two connects")
+    ap.add_argument("--list", action="store_true",
+                    help='print "local ADDR:PORT" per connection')
     a = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -40,7 +47,9 @@ def main():
     socks = []
     deadline = time.monotonic() + a.max
     try:
-        for _ in range(a.count):
+        for i in range(a.count):
+            if i > 0 and a.gap > 0:
+                time.sleep(a.gap)
             s = socket.socket(fam, socket.SOCK_STREAM, proto)
             s.settimeout(10)
             s.connect((a.host, a.port))
@@ -55,6 +64,9 @@ def main():
     except OSError as e:
         print("connection %d: %s" % (len(socks) + 1, e), file=sys.stderr)
         return 1
+    if a.list:
+        for s in socks:
+            print("local %s:%d" % s.getsockname()[:2])
     print("held %d" % len(socks), flush=True)
     while time.monotonic() < deadline:
         if a.release_file:
