@@ -225,12 +225,12 @@ tap_is "$n" "[2]" \
 tap_is "$(conns mp '[(x["listener"], x["state"], x.get("how", x["proto"]), x["bytes_out"] > 0) for x in c]')" \
 	"[('web', 'relaying', 'mptcp', True)]" \
 	"... on listener web, relaying, mptcp, bytes flowing out" "$T/mp"
-paths=$(conns mp '"absent" if not isinstance(c[0]["subflows"], list) else len({p["local"] for p in c[0]["subflows"]})')
+paths=$(conns mp '"absent" if not isinstance(c[0]["subflows"], list) else len({(p["local"], p["remote"]) for p in c[0]["subflows"]})')
 if [ "$paths" = absent ]; then
 	tap_skip "the subflows array lists two paths" \
 		"this build's connection JSON has no subflows array"
 else
-	tap_is "$paths" 2 "the subflows array lists two paths (two local addresses)" "$T/mp"
+	tap_is "$paths" 2 "the subflows array lists two paths (two address pairs)" "$T/mp"
 fi
 tap_diag "/connections during the download:" "$(cat "$T/mp")"
 
