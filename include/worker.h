@@ -45,6 +45,8 @@ struct worker {
 	struct event *ctl_ev, *sweep, *shutdown_timer, *backoff_timer;
 	struct event *reap;             /* frees drained retired sets */
 	uint64_t sweep_ms;
+	uint64_t ended_since_trim;      /* connections ended since malloc_trim */
+	uint64_t trim_ms;               /* when it last ran */
 };
 
 enum worker_msg {

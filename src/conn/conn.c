@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mptcp.h"
 #include "proxy_accept.h"
+#include "slab.h"
 #include "stats.h"
 #include "tls_xport.h"
 
@@ -32,6 +33,11 @@
 #define PROBE_CLOSE_BYTES (256 * 1024)
 
 static void on_client(evutil_socket_t fd, short what, void *arg);
+
+/* Connections of this thread (a worker runs its owners' connections on
+ * its own thread): from slabs of their own, so that memory goes back to
+ * the system when a burst of them has ended (include/slab.h). */
+static __thread struct slab_cache conn_cache = { .size = sizeof(struct conn) };
 
 /* ---- the owner's list (least recently active first) ---- */
 
@@ -198,7 +204,7 @@ void conn_end(struct conn *c, enum end_reason why, int reset_client,
 	list_unlink(c);
 	c->state = CONN_CLOSED;
 	o->closed(o, c, why);
-	free(c);
+	slab_free(&conn_cache, c);
 }
 
 /* ---- TLS handshake ---- */
@@ -247,19 +253,30 @@ static void handshake_step(struct conn *c)
 	conn_end(c, why, 0, 0);
 }
 
-/* The handshake gets its whole timeout from when it can begin (after a
- * balancer's header). */
-static void start_tls(struct conn *c)
+/* The client's first bytes are readable: only now does the connection
+ * get its SSL object (tens of KB with OpenSSL's buffers), so a client
+ * that connects and says nothing costs no more than struct conn. */
+static void begin_handshake(struct conn *c)
 {
-	const struct listener_cfg *cfg = c->owner->cfg;
-
-	if (tls_xport_start(&c->cx, cfg->tls_ctx) < 0) {
+	if (tls_xport_start(&c->cx, c->owner->cfg->tls_ctx) < 0) {
 		conn_end(c, END_ERROR, 0, 0);
 		return;
 	}
+	handshake_step(c);
+}
+
+/* The handshake gets its whole timeout from when it can begin (after a
+ * balancer's header), the wait for the ClientHello included.  The
+ * transport stays raw until that arrives (begin_handshake). */
+static void start_tls(struct conn *c)
+{
+	const struct listener_cfg *cfg = c->owner->cfg;
+	struct timeval tv = clock_tv(cfg->tls.handshake_timeout_ms);
+
 	c->state = CONN_HANDSHAKE;
 	c->deadline_ms = clock_now_ms() + cfg->tls.handshake_timeout_ms;
-	handshake_step(c);
+	conn_arm(c, &c->cev, c->cx.fd, &c->cmask, EV_READ, on_client, &tv);
+	conn_check(c);
 }
 
 static void handshake_timeout(struct conn *c)
@@ -359,6 +376,8 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		conn_touch(c);
 		if (what & EV_TIMEOUT)
 			handshake_timeout(c);
+		else if (xport_is_raw(&c->cx))
+			begin_handshake(c);
 		else
 			handshake_step(c);
 		return;
@@ -399,7 +418,7 @@ static int own_origin(struct conn *c, const struct conn_accept *a)
 int conn_start(struct conn_owner *o, const struct conn_accept *a)
 {
 	const struct listener_cfg *cfg = o->cfg;
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = slab_alloc(&conn_cache);
 	unsigned subflows = 1;
 
 	if (c == NULL) {
@@ -409,7 +428,7 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 	}
 	c->owner = o;
 	if (own_origin(c, a) < 0) {
-		free(c);
+		slab_free(&conn_cache, c);
 		return -1;
 	}
 	xport_init(&c->cx, a->fd);
