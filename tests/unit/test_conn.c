@@ -490,19 +490,14 @@ START_TEST(test_tls_timeout)
 }
 END_TEST
 
-/* A whole TLS connection: handshake driven by a client SSL on the other
- * end of the pair, plaintext relayed both ways, close_notify each way. */
-START_TEST(test_tls_relay)
+/* A client SSL on the test's end c, its handshake with the connection
+ * done (the loop run meanwhile). */
+static SSL *tls_client(SSL_CTX *cctx, int c)
 {
-	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-	SSL *cli;
-	char buf[256];
-	int c, b, r = -1;
+	SSL *cli = SSL_new(cctx);
+	int r = -1;
 
-	tls_cfg(backend_listen(), "");
-	start(&c, 0, "192.0.2.7");
 	ck_assert_int_eq(fcntl(c, F_SETFL, O_NONBLOCK), 0);
-	cli = SSL_new(cctx);
 	SSL_set_fd(cli, c);
 	SSL_set_connect_state(cli);
 	for (int i = 0; i < 300 && r != 1; i++) {
@@ -510,6 +505,21 @@ START_TEST(test_tls_relay)
 		run_a_while(1);
 	}
 	ck_assert_int_eq(r, 1);
+	return cli;
+}
+
+/* A whole TLS connection: handshake driven by a client SSL on the other
+ * end of the pair, plaintext relayed both ways, close_notify each way. */
+START_TEST(test_tls_relay)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli;
+	char buf[256];
+	int c, b, r;
+
+	tls_cfg(backend_listen(), "");
+	start(&c, 0, "192.0.2.7");
+	cli = tls_client(cctx, c);
 	ck_assert_int_eq(SSL_write(cli, "ping", 4), 4);
 	b = backend_accept();
 	ck_assert_uint_eq(backend_read(b, buf, 46), 46);
@@ -529,6 +539,65 @@ START_TEST(test_tls_relay)
 	SSL_free(cli);
 	SSL_CTX_free(cctx);
 	close(c);
+}
+END_TEST
+
+/* A TLS 1.2 client asks to renegotiate after the handshake: refused,
+ * and the end is the client's protocol violation, not the daemon's
+ * error. */
+START_TEST(test_tls_protocol)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli;
+	char buf[64];
+	int c, b;
+
+	tls_cfg(backend_listen(), "");
+	start(&c, 0, "192.0.2.7");
+	SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
+	cli = tls_client(cctx, c);
+	ck_assert_int_eq(SSL_write(cli, "ping", 4), 4);
+	b = backend_accept();
+	ck_assert_uint_eq(backend_read(b, buf, 46), 46);
+	ck_assert_int_eq(SSL_renegotiate(cli), 1);
+	SSL_do_handshake(cli);
+	for (int i = 0; i < 50 && closed_calls == 0; i++) {
+		run_a_while(1);
+		SSL_read(cli, buf, sizeof(buf));
+	}
+	expect_end(END_TLS_PROTOCOL);
+	ck_assert_uint_eq(stats.closed[END_ERROR], 0);
+	SSL_free(cli);
+	SSL_CTX_free(cctx);
+	close(c);
+	close(b);
+}
+END_TEST
+
+/* Half a ClientHello, then a reset: the client's doing. */
+START_TEST(test_tls_handshake_reset)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli = SSL_new(cctx);
+	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+	char *hello;
+	long n;
+	int c;
+
+	tls_cfg(backend_listen(), "");
+	start(&c, 1, "192.0.2.7");
+	SSL_set_bio(cli, rb, wb);
+	SSL_set_connect_state(cli);
+	SSL_do_handshake(cli);
+	n = BIO_get_mem_data(wb, &hello);
+	ck_assert_int_gt(n, 40);
+	ck_assert_int_eq(write(c, hello, 40), 40);
+	run_a_while(5);
+	ck_assert_int_eq(closed_calls, 0);
+	abort_socket(c);
+	expect_end(END_CLIENT_RESET);
+	SSL_free(cli);
+	SSL_CTX_free(cctx);
 }
 END_TEST
 
@@ -577,6 +646,8 @@ static Suite *suite(void)
 	ADD(s, test_tls_handshake_failed, 1);
 	ADD(s, test_tls_timeout, 1);
 	ADD(s, test_tls_relay, 1);
+	ADD(s, test_tls_protocol, 1);
+	ADD(s, test_tls_handshake_reset, 1);
 	return s;
 }
 
