@@ -11,6 +11,7 @@
  * twice.  Any step may end the connection: after conn_end, c is gone. */
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -307,6 +308,46 @@ static void proceed(struct conn *c)
 
 /* ---- a balancer's PROXY header ---- */
 
+/* Refusals are what clients do, at whatever rate they like: each one is
+ * access-logged and counted by conn_end, but the daemon's log gets one
+ * info line per REFUSAL_LOG_MS at most (the first at once, so a
+ * misconfigured balancer shows up), saying how many were refused since;
+ * the rest go to level debug.  One window for the process, shared by the
+ * workers. */
+#define REFUSAL_LOG_MS 10000
+
+static _Atomic uint64_t refusal_logged_ms;      /* last info line, 0: none */
+static _Atomic uint64_t refusals_quiet;         /* since: at debug only */
+
+static void refusal_log(const struct conn *c, const char *what,
+                        const char *reason)
+{
+	uint64_t now = clock_now_ms(), last = atomic_load(&refusal_logged_ms);
+	uint64_t quiet;
+	char caddr[ADDR_STRLEN];
+
+	conn_client_text(c, caddr, sizeof(caddr));
+	if ((last != 0 && now - last < REFUSAL_LOG_MS) ||
+	    !atomic_compare_exchange_strong(&refusal_logged_ms, &last,
+	                                    now ? now : 1)) {
+		atomic_fetch_add(&refusals_quiet, 1);
+		log_debug("listener %s: client %s: %s: %s", c->owner->cfg->name,
+		          caddr, what, reason);
+		return;
+	}
+	quiet = atomic_exchange(&refusals_quiet, 0);
+	if (quiet > 0)
+		log_info("listener %s: client %s: %s: %s (and %llu more "
+		         "refusals in the last %llu s, logged at level debug; "
+		         "all are in the access log and /metrics)",
+		         c->owner->cfg->name, caddr, what, reason,
+		         (unsigned long long)quiet,
+		         (unsigned long long)((now - last) / 1000));
+	else
+		log_info("listener %s: client %s: %s: %s", c->owner->cfg->name,
+		         caddr, what, reason);
+}
+
 /* Refused: logged here (the reason is ours), access-logged and counted
  * by conn_end. */
 static void refuse(struct conn *c, enum end_reason why, const char *reason)
@@ -319,9 +360,7 @@ static void refuse(struct conn *c, enum end_reason why, const char *reason)
 		          "PROXY header", c->owner->cfg->name,
 		          conn_client_text(c, caddr, sizeof(caddr)));
 	else if (why != END_SHUTDOWN)
-		log_info("listener %s: client %s: PROXY header refused: %s",
-		         c->owner->cfg->name,
-		         conn_client_text(c, caddr, sizeof(caddr)), reason);
+		refusal_log(c, "PROXY header refused", reason);
 	conn_end(c, why, 0, 0);
 }
 
