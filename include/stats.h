@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "end_reason.h"
+#include "source_limit.h"
 
 /* Closed MPTCP connections by the most subflows they had: 1, 2, 3, 4,
  * 5-8, more. */
@@ -32,6 +33,9 @@ struct listener_stats {
 	_Atomic uint64_t subflow_max;
 	_Atomic uint64_t tls_full;              /* full TLS handshakes */
 	_Atomic uint64_t tls_resumed;           /* resumed TLS handshakes */
+	/* Open connections per client source (max_connections_per_source),
+	 * shared like the counters and kept across reloads like `active`. */
+	struct source_table *sources;
 };
 
 /* The configuration's history, owned by the server: the load at start

@@ -23,6 +23,7 @@
 #include "mptcp.h"
 #include "proxy_accept.h"
 #include "slab.h"
+#include "source_limit.h"
 #include "stats.h"
 #include "tls_xport.h"
 
@@ -170,6 +171,46 @@ void conn_check(const struct conn *c)
 }
 #endif
 
+/* ---- max_connections_per_source ---- */
+
+/* The table entry of a source is found again from the same address and
+ * the same configuration (a connection's cfg never changes), so a
+ * connection keeps only the flag that it holds a count. */
+static int source_key_of(const struct conn_owner *o, const struct sockaddr *sa,
+                         struct source_key *k)
+{
+	return source_key_make(sa, o->cfg->source_v4_bits,
+	                       o->cfg->source_v6_bits, k);
+}
+
+/* Count a connection from sa against its source's limit: 1 when counted
+ * (or when the listener has no limit, or sa has no IP address: nothing
+ * to count), 0 at the limit, -1 out of memory (logged). */
+static int source_take(struct conn_owner *o, const struct sockaddr *sa,
+                       uint8_t *held)
+{
+	struct source_key k;
+	int rc;
+
+	*held = 0;
+	if (o->cfg->max_per_source == 0 || source_key_of(o, sa, &k) < 0)
+		return 1;
+	rc = source_acquire(o->stats->sources, &k, o->cfg->max_per_source);
+	if (rc < 0)
+		log_warn("listener %s: out of memory counting connections per "
+		         "source", o->cfg->name);
+	*held = rc == 1;
+	return rc;
+}
+
+static void source_release_of(struct conn_owner *o, const struct sockaddr *sa)
+{
+	struct source_key k;
+
+	if (source_key_of(o, sa, &k) == 0)
+		source_release(o->stats->sources, &k);
+}
+
 /* ---- ending ---- */
 
 void conn_end(struct conn *c, enum end_reason why, int reset_client,
@@ -202,6 +243,8 @@ void conn_end(struct conn *c, enum end_reason why, int reset_client,
 	relay_release(&c->up);
 	relay_release(&c->down);
 	free(c->fwd_tlvs);
+	if (c->source_held)
+		source_release_of(o, &c->client.sa);
 	list_unlink(c);
 	c->state = CONN_CLOSED;
 	o->closed(o, c, why);
@@ -364,6 +407,18 @@ static void refuse(struct conn *c, enum end_reason why, const char *reason)
 	conn_end(c, why, 0, 0);
 }
 
+/* Refused for max_connections_per_source (or, rarely, because there was
+ * no memory to count it: the daemon's fault). */
+static void refuse_source(struct conn *c, int rc)
+{
+	if (rc < 0) {
+		conn_end(c, END_ERROR, 0, 0);
+		return;
+	}
+	refusal_log(c, "refused", "max_connections_per_source reached");
+	conn_end(c, END_SOURCE_LIMIT, 0, 0);
+}
+
 /* `what`: the event's flags, 0 on the first try. */
 static void proxy_wait_step(struct conn *c, short what)
 {
@@ -382,12 +437,20 @@ static void proxy_wait_step(struct conn *c, short what)
 		refuse(c, h.why, h.reason);
 		return;
 	case PA_DONE:
+		c->fwd_tlvs = h.fwd_tlvs;       /* ours now */
+		c->fwd_len = h.fwd_len;
+		/* The limit is the real client's; a LOCAL header (the
+		 * balancer's own health check) is not limited. */
 		if (!h.own) {
 			c->client = h.client;
 			c->local = h.local;
+			int rc = source_take(c->owner, &c->client.sa,
+			                     &c->source_held);
+			if (rc <= 0) {
+				refuse_source(c, rc);
+				return;
+			}
 		}
-		c->fwd_tlvs = h.fwd_tlvs;       /* ours now */
-		c->fwd_len = h.fwd_len;
 		conn_touch(c);
 		proceed(c);
 		return;
@@ -454,22 +517,68 @@ static int own_origin(struct conn *c, const struct conn_accept *a)
 	return 0;
 }
 
+/* Refused at accept for max_connections_per_source, before anything is
+ * allocated for it: a flood from one source costs an accept and a close.
+ * The access-log line and the counters are those of any connection, so a
+ * zeroed struct conn on the stack stands in for the one never made (in
+ * the state of one that never started: no bytes, no subflow sample), and
+ * the steps of conn_end that apply are taken here. */
+static void refuse_at_accept(struct conn_owner *o, const struct conn_accept *a,
+                             int rc)
+{
+	enum end_reason why = rc < 0 ? END_ERROR : END_SOURCE_LIMIT;
+	struct conn c;
+	unsigned subflows = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.owner = o;
+	c.state = CONN_PROXY_WAIT;
+	xport_init(&c.cx, a->fd);
+	xport_init(&c.bx, -1);
+	addr_sa_store(&c.client, a->peer, a->peerlen);
+	if (a->mptcp_listener)
+		c.is_mptcp = (uint8_t)mptcp_conn_info(a->fd, &subflows);
+	c.subflows = 1;
+	c.start_ms = clock_now_ms();
+	stats_add(c.is_mptcp ? &o->stats->accepted_mptcp
+	                     : &o->stats->accepted_tcp, 1);
+	if (rc == 0)
+		refusal_log(&c, "refused", "max_connections_per_source reached");
+	conn_log_access(&c, why);
+	stats_closed(o->stats, why, 0, 1);
+	xport_close(&c.cx, 0);
+	c.state = CONN_CLOSED;
+	o->closed(o, &c, why);
+}
+
 int conn_start(struct conn_owner *o, const struct conn_accept *a)
 {
 	const struct listener_cfg *cfg = o->cfg;
-	struct conn *c = slab_alloc(&conn_cache);
+	struct conn *c;
 	unsigned subflows = 1;
+	uint8_t held = 0;
+	int rc;
 
+	/* With accept_proxy the source is known only from the header. */
+	if (!cfg->accept_proxy) {
+		rc = source_take(o, (const struct sockaddr *)a->peer, &held);
+		if (rc <= 0) {
+			refuse_at_accept(o, a, rc);
+			return 0;
+		}
+	}
+	c = slab_alloc(&conn_cache);
 	if (c == NULL) {
 		log_warn("listener %s: out of memory: connection dropped",
 		         cfg->name);
-		return -1;
+		goto fail;
 	}
 	c->owner = o;
 	if (own_origin(c, a) < 0) {
 		slab_free(&conn_cache, c);
-		return -1;
+		goto fail;
 	}
+	c->source_held = held;
 	xport_init(&c->cx, a->fd);
 	xport_init(&c->bx, -1);
 	relay_init(&c->up);
@@ -497,6 +606,10 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 	/* The header usually came with the handshake's last ACK. */
 	proxy_wait_step(c, 0);
 	return 0;
+fail:
+	if (held)
+		source_release_of(o, (const struct sockaddr *)a->peer);
+	return -1;
 }
 
 void conn_sweep_idle(struct conn_owner *o, uint64_t now_ms)

@@ -35,6 +35,7 @@ struct conn {
 	uint8_t is_mptcp;
 	uint8_t subflows;               /* most seen */
 	uint8_t first_eof;              /* 0, or 'c' / 'b': who closed first */
+	uint8_t source_held;            /* counted in the per-source table */
 	uint16_t fwd_len;
 	uint8_t *fwd_tlvs;              /* a balancer's TLVs, until the header */
 	struct relay_dir up;            /* client -> backend */

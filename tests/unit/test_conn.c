@@ -21,6 +21,7 @@
 #include "config.h"
 #include "conn.h"
 #include "relay.h"
+#include "source_limit.h"
 #include "stats.h"
 #include "unit.h"
 
@@ -81,6 +82,8 @@ static void setup_cfg(int port, const char *extra)
 	if (config_load_string(text, "conn.ini", &cfg, &errs) < 0)
 		ck_abort_msg("config: %s", errs.n ? errs.msg[0] : "?");
 	memset(&stats, 0, sizeof(stats));
+	stats.sources = source_table_new();
+	ck_assert_ptr_nonnull(stats.sources);
 	memset(&owner, 0, sizeof(owner));
 	owner.base = base;
 	owner.cfg = &cfg->listeners[0];
@@ -99,6 +102,8 @@ static void setup(void)
 static void teardown(void)
 {
 	conn_close_all(&owner, END_SHUTDOWN);
+	source_table_free(stats.sources);
+	stats.sources = NULL;
 	config_free(cfg);
 	if (backend_l >= 0)
 		close(backend_l);
@@ -458,6 +463,68 @@ START_TEST(test_proxy_forwarded)
 }
 END_TEST
 
+/* max_connections_per_source = 2: a third connection from the same
+ * source is refused at accept (never on the owner's list), another
+ * source is served, and a slot comes back when one ends. */
+START_TEST(test_source_limit)
+{
+	struct source_key k;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int c[4];
+
+	setup_cfg(backend_listen(), "max_connections_per_source = 2\n");
+	start(&c[0], 0, "192.0.2.7");
+	start(&c[1], 0, "192.0.2.7");
+	ck_assert_int_eq(closed_calls, 0);
+	start(&c[2], 0, "192.0.2.7");
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_str_eq(end_reason_name(closed_why), "source_limit");
+	ck_assert_uint_eq(stats.closed[END_SOURCE_LIMIT], 1);
+	ck_assert_uint_eq(owner.count, 2);
+	start(&c[3], 0, "192.0.2.8");
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_uint_eq(owner.count, 3);
+	inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
+	ck_assert_int_eq(source_key_make((struct sockaddr *)&sin, 32, 64, &k), 0);
+	ck_assert_uint_eq(source_count(stats.sources, &k), 2);
+	/* Every count is given back as the connections end. */
+	conn_close_all(&owner, END_SHUTDOWN);
+	ck_assert_uint_eq(source_count(stats.sources, &k), 0);
+	start(&c[0], 0, "192.0.2.7");
+	ck_assert_uint_eq(owner.count, 1);
+	ck_assert_uint_eq(source_count(stats.sources, &k), 1);
+	for (int i = 0; i < 4; i++)
+		close(c[i]);
+}
+END_TEST
+
+/* Behind accept_proxy the limit applies to the header's client, after
+ * the header. */
+START_TEST(test_source_limit_proxy)
+{
+	static const char hdr[] =
+		"PROXY TCP4 203.0.113.9 198.51.100.1 5555 80\r\n";
+	int c1, c2;
+
+	setup_cfg(backend_listen(), "accept_proxy = on\n"
+	          "accept_proxy_from = 192.0.2.0/24\n"
+	          "max_connections_per_source = 1\n");
+	start(&c1, 0, "192.0.2.7");
+	ck_assert_int_eq(write(c1, hdr, sizeof(hdr) - 1),
+	                 (ssize_t)sizeof(hdr) - 1);
+	run_a_while(5);
+	start(&c2, 0, "192.0.2.7");
+	ck_assert_int_eq(write(c2, hdr, sizeof(hdr) - 1),
+	                 (ssize_t)sizeof(hdr) - 1);
+	run_until_closed();
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_str_eq(end_reason_name(closed_why), "source_limit");
+	ck_assert_uint_eq(owner.count, 1);
+	close(c1);
+	close(c2);
+}
+END_TEST
+
 static void tls_cfg(int port, const char *extra)
 {
 	char keys[1024];
@@ -643,6 +710,8 @@ static Suite *suite(void)
 	ADD(s, test_proxy_bad_header, 0);
 	ADD(s, test_proxy_timeout, 0);
 	ADD(s, test_proxy_forwarded, 0);
+	ADD(s, test_source_limit, 0);
+	ADD(s, test_source_limit_proxy, 0);
 	ADD(s, test_tls_handshake_failed, 1);
 	ADD(s, test_tls_timeout, 1);
 	ADD(s, test_tls_relay, 1);
