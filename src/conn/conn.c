@@ -11,7 +11,6 @@
  * twice.  Any step may end the connection: after conn_end, c is gone. */
 #include <assert.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +22,6 @@
 #include "mptcp.h"
 #include "proxy_accept.h"
 #include "slab.h"
-#include "source_limit.h"
 #include "stats.h"
 #include "tls_xport.h"
 
@@ -171,46 +169,6 @@ void conn_check(const struct conn *c)
 }
 #endif
 
-/* ---- max_connections_per_source ---- */
-
-/* The table entry of a source is found again from the same address and
- * the same configuration (a connection's cfg never changes), so a
- * connection keeps only the flag that it holds a count. */
-static int source_key_of(const struct conn_owner *o, const struct sockaddr *sa,
-                         struct source_key *k)
-{
-	return source_key_make(sa, o->cfg->source_v4_bits,
-	                       o->cfg->source_v6_bits, k);
-}
-
-/* Count a connection from sa against its source's limit: 1 when counted
- * (or when the listener has no limit, or sa has no IP address: nothing
- * to count), 0 at the limit, -1 out of memory (logged). */
-static int source_take(struct conn_owner *o, const struct sockaddr *sa,
-                       uint8_t *held)
-{
-	struct source_key k;
-	int rc;
-
-	*held = 0;
-	if (o->cfg->max_per_source == 0 || source_key_of(o, sa, &k) < 0)
-		return 1;
-	rc = source_acquire(o->stats->sources, &k, o->cfg->max_per_source);
-	if (rc < 0)
-		log_warn("listener %s: out of memory counting connections per "
-		         "source", o->cfg->name);
-	*held = rc == 1;
-	return rc;
-}
-
-static void source_release_of(struct conn_owner *o, const struct sockaddr *sa)
-{
-	struct source_key k;
-
-	if (source_key_of(o, sa, &k) == 0)
-		source_release(o->stats->sources, &k);
-}
-
 /* ---- ending ---- */
 
 void conn_end(struct conn *c, enum end_reason why, int reset_client,
@@ -244,7 +202,7 @@ void conn_end(struct conn *c, enum end_reason why, int reset_client,
 	relay_release(&c->down);
 	free(c->fwd_tlvs);
 	if (c->source_held)
-		source_release_of(o, &c->client.sa);
+		conn_source_release(o, &c->client.sa);
 	list_unlink(c);
 	c->state = CONN_CLOSED;
 	o->closed(o, c, why);
@@ -351,46 +309,6 @@ static void proceed(struct conn *c)
 
 /* ---- a balancer's PROXY header ---- */
 
-/* Refusals are what clients do, at whatever rate they like: each one is
- * access-logged and counted by conn_end, but the daemon's log gets one
- * info line per REFUSAL_LOG_MS at most (the first at once, so a
- * misconfigured balancer shows up), saying how many were refused since;
- * the rest go to level debug.  One window for the process, shared by the
- * workers. */
-#define REFUSAL_LOG_MS 10000
-
-static _Atomic uint64_t refusal_logged_ms;      /* last info line, 0: none */
-static _Atomic uint64_t refusals_quiet;         /* since: at debug only */
-
-static void refusal_log(const struct conn *c, const char *what,
-                        const char *reason)
-{
-	uint64_t now = clock_now_ms(), last = atomic_load(&refusal_logged_ms);
-	uint64_t quiet;
-	char caddr[ADDR_STRLEN];
-
-	conn_client_text(c, caddr, sizeof(caddr));
-	if ((last != 0 && now - last < REFUSAL_LOG_MS) ||
-	    !atomic_compare_exchange_strong(&refusal_logged_ms, &last,
-	                                    now ? now : 1)) {
-		atomic_fetch_add(&refusals_quiet, 1);
-		log_debug("listener %s: client %s: %s: %s", c->owner->cfg->name,
-		          caddr, what, reason);
-		return;
-	}
-	quiet = atomic_exchange(&refusals_quiet, 0);
-	if (quiet > 0)
-		log_info("listener %s: client %s: %s: %s (and %llu more "
-		         "refusals in the last %llu s, logged at level debug; "
-		         "all are in the access log and /metrics)",
-		         c->owner->cfg->name, caddr, what, reason,
-		         (unsigned long long)quiet,
-		         (unsigned long long)((now - last) / 1000));
-	else
-		log_info("listener %s: client %s: %s: %s", c->owner->cfg->name,
-		         caddr, what, reason);
-}
-
 /* Refused: logged here (the reason is ours), access-logged and counted
  * by conn_end. */
 static void refuse(struct conn *c, enum end_reason why, const char *reason)
@@ -403,7 +321,7 @@ static void refuse(struct conn *c, enum end_reason why, const char *reason)
 		          "PROXY header", c->owner->cfg->name,
 		          conn_client_text(c, caddr, sizeof(caddr)));
 	else if (why != END_SHUTDOWN)
-		refusal_log(c, "PROXY header refused", reason);
+		conn_refusal_log(c, "PROXY header refused", reason);
 	conn_end(c, why, 0, 0);
 }
 
@@ -415,7 +333,7 @@ static void refuse_source(struct conn *c, int rc)
 		conn_end(c, END_ERROR, 0, 0);
 		return;
 	}
-	refusal_log(c, "refused", "max_connections_per_source reached");
+	conn_refusal_log(c, "refused", "max_connections_per_source reached");
 	conn_end(c, END_SOURCE_LIMIT, 0, 0);
 }
 
@@ -444,7 +362,7 @@ static void proxy_wait_step(struct conn *c, short what)
 		if (!h.own) {
 			c->client = h.client;
 			c->local = h.local;
-			int rc = source_take(c->owner, &c->client.sa,
+			int rc = conn_source_take(c->owner, &c->client.sa,
 			                     &c->source_held);
 			if (rc <= 0) {
 				refuse_source(c, rc);
@@ -517,40 +435,6 @@ static int own_origin(struct conn *c, const struct conn_accept *a)
 	return 0;
 }
 
-/* Refused at accept for max_connections_per_source, before anything is
- * allocated for it: a flood from one source costs an accept and a close.
- * The access-log line and the counters are those of any connection, so a
- * zeroed struct conn on the stack stands in for the one never made (in
- * the state of one that never started: no bytes, no subflow sample), and
- * the steps of conn_end that apply are taken here. */
-static void refuse_at_accept(struct conn_owner *o, const struct conn_accept *a,
-                             int rc)
-{
-	enum end_reason why = rc < 0 ? END_ERROR : END_SOURCE_LIMIT;
-	struct conn c;
-	unsigned subflows = 1;
-
-	memset(&c, 0, sizeof(c));
-	c.owner = o;
-	c.state = CONN_PROXY_WAIT;
-	xport_init(&c.cx, a->fd);
-	xport_init(&c.bx, -1);
-	addr_sa_store(&c.client, a->peer, a->peerlen);
-	if (a->mptcp_listener)
-		c.is_mptcp = (uint8_t)mptcp_conn_info(a->fd, &subflows);
-	c.subflows = 1;
-	c.start_ms = clock_now_ms();
-	stats_add(c.is_mptcp ? &o->stats->accepted_mptcp
-	                     : &o->stats->accepted_tcp, 1);
-	if (rc == 0)
-		refusal_log(&c, "refused", "max_connections_per_source reached");
-	conn_log_access(&c, why);
-	stats_closed(o->stats, why, 0, 1);
-	xport_close(&c.cx, 0);
-	c.state = CONN_CLOSED;
-	o->closed(o, &c, why);
-}
-
 int conn_start(struct conn_owner *o, const struct conn_accept *a)
 {
 	const struct listener_cfg *cfg = o->cfg;
@@ -561,9 +445,9 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 
 	/* With accept_proxy the source is known only from the header. */
 	if (!cfg->accept_proxy) {
-		rc = source_take(o, (const struct sockaddr *)a->peer, &held);
+		rc = conn_source_take(o, (const struct sockaddr *)a->peer, &held);
 		if (rc <= 0) {
-			refuse_at_accept(o, a, rc);
+			conn_refuse_at_accept(o, a, rc);
 			return 0;
 		}
 	}
@@ -608,7 +492,7 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 	return 0;
 fail:
 	if (held)
-		source_release_of(o, (const struct sockaddr *)a->peer);
+		conn_source_release(o, (const struct sockaddr *)a->peer);
 	return -1;
 }
 

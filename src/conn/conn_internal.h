@@ -81,6 +81,24 @@ void conn_relay(struct conn *c, short cwhat, short bwhat);
 /* Move one direction; -1 when the connection ended. */
 int conn_pump(struct conn *c, int upward);
 
+/* Refusals (conn_refuse.c).  One info line per window for all the
+ * refusals clients cause, the rest at debug: `what` and `reason` as in
+ * "listener L: client A: WHAT: REASON". */
+void conn_refusal_log(const struct conn *c, const char *what,
+                      const char *reason);
+
+/* Count a connection from sa against its source's limit: 1 when counted
+ * (*held set) or not limited, 0 at the limit, -1 out of memory. */
+int conn_source_take(struct conn_owner *o, const struct sockaddr *sa,
+                     uint8_t *held);
+void conn_source_release(struct conn_owner *o, const struct sockaddr *sa);
+
+/* A connection refused at accept (rc: conn_source_take's 0 or -1)
+ * before anything was allocated for it: logged, counted, closed, and
+ * the owner told, as conn_end does. */
+void conn_refuse_at_accept(struct conn_owner *o, const struct conn_accept *a,
+                           int rc);
+
 /* The access-log line (conn_log.c). */
 void conn_log_access(const struct conn *c, enum end_reason why);
 
