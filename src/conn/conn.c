@@ -255,11 +255,28 @@ static void handshake_step(struct conn *c)
 	conn_end(c, why, 0, 0);
 }
 
-/* The client's first bytes are readable: only now does the connection
- * get its SSL object (tens of KB with OpenSSL's buffers), so a client
- * that connects and says nothing costs no more than struct conn. */
+/* The client's socket is readable: only when a byte of its ClientHello
+ * is there does the connection get its SSL object (tens of KB with
+ * OpenSSL's buffers), so a client that connects and says nothing, or
+ * closes or resets without a word, costs no more than struct conn. */
 static void begin_handshake(struct conn *c)
 {
+	char byte;
+	ssize_t n = recv(c->cx.fd, &byte, 1, MSG_PEEK);
+	int err = errno;
+
+	if (n < 0 && (err == EAGAIN || err == EINTR))
+		return;         /* still armed, deadline unchanged */
+	if (n <= 0) {
+		char caddr[ADDR_STRLEN];
+
+		log_debug("listener %s: client %s: TLS handshake: %s",
+		          c->owner->cfg->name,
+		          conn_client_text(c, caddr, sizeof(caddr)),
+		          n == 0 ? "closed before a word" : strerror(err));
+		conn_end(c, n == 0 ? END_CLIENT_CLOSE : END_CLIENT_RESET, 0, 0);
+		return;
+	}
 	if (tls_xport_start(&c->cx, c->owner->cfg->tls_ctx) < 0) {
 		conn_end(c, END_ERROR, 0, 0);
 		return;

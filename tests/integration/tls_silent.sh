@@ -14,6 +14,15 @@ require_cmd openssl curl
 require_frontd
 
 N=${SILENT_COUNT:-3000}
+# Under AddressSanitizer each connection comes from ASan's malloc (slabs
+# are off there, so that every use after free is seen), about 1 KB with
+# its redzones: the 2 KB bound still holds.  But ASan's allocator keeps
+# the pages of freed chunks whatever it is told (measured: +15% after the
+# burst with quarantine_size_mb=0 and allocator_release_to_os_interval_ms
+# =100), so whether memory goes back is a property of the production
+# allocator, checked in the plain build only.
+ASAN=0
+[ -n "${ASAN_OPTIONS+x}" ] && ASAN=1
 PKI=$T/pki
 make_pki "$PKI" || bail "cannot make the test certificates"
 start_ppecho pp --expect v2 || bail "ppecho did not start"
@@ -92,7 +101,13 @@ for _ in $(seq 1 50); do
 done
 tap_diag "RSS after they closed: $rss2 KiB (before: $rss0 KiB)"
 desc="RSS after the burst is within 10% of its start"
-if [ $((rss2 * 100)) -le $((rss0 * 110)) ]; then tap_ok "$desc"; else tap_fail "$desc"; fi
+if [ "$ASAN" = 1 ]; then
+	tap_skip "$desc" "ASan keeps freed pages; the plain build checks it"
+elif [ $((rss2 * 100)) -le $((rss0 * 110)) ]; then
+	tap_ok "$desc"
+else
+	tap_fail "$desc"
+fi
 
 real_client after
 rc=$?
