@@ -49,6 +49,11 @@ struct listener_cfg {
 	uint64_t backend_retry_ms;
 	uint64_t idle_timeout_ms;
 	uint64_t max_connections;       /* 0 = bounded only by the global limit */
+	/* Open connections per client source, 0 = no limit; a source is
+	 * the address cut to source_v4_bits / source_v6_bits (with
+	 * accept_proxy: the address a trusted header gives). */
+	uint64_t max_per_source;
+	unsigned source_v4_bits, source_v6_bits;
 	unsigned pp_tlvs;               /* enum pp_tlv_bit set */
 	/* accept_proxy: the first bytes of every connection must be a PROXY
 	 * header from one of proxy_from; its addresses replace the peer's. */

@@ -9,6 +9,7 @@
 #include "backend_health.h"
 #include "end_reason.h"
 #include "ratelimit.h"
+#include "source_limit.h"
 
 /* Closed MPTCP connections by the most subflows they had: 1, 2, 3, 4,
  * 5-8, more. */
@@ -65,6 +66,9 @@ struct listener_stats {
 	 * thread, like the registry); each worker's generation points at
 	 * the entries of its backends. */
 	struct backend_health *backends;
+	/* Open connections per client source (max_connections_per_source),
+	 * shared like the counters and kept across reloads like `active`. */
+	struct source_table *sources;
 };
 
 /* The configuration's history, owned by the server: the load at start

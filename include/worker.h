@@ -66,6 +66,8 @@ struct worker {
 	/* worker_loop returned: no connection left, and the calls queued
 	 * from now on run only when w is freed (run = 0). */
 	_Atomic int loop_ended;
+	uint64_t ended_since_trim;      /* connections ended since malloc_trim */
+	uint64_t trim_ms;               /* when it last ran */
 };
 
 enum worker_msg {

@@ -13,9 +13,11 @@ static const char *const names[] = {
 	[END_ERROR] = "error",
 	[END_TLS_HANDSHAKE] = "tls_handshake_failed",
 	[END_TLS_TIMEOUT] = "tls_handshake_timeout",
+	[END_TLS_PROTOCOL] = "tls_protocol",
 	[END_PROXY_UNTRUSTED] = "proxy_untrusted",
 	[END_PROXY_BAD_HEADER] = "proxy_bad_header",
 	[END_PROXY_TIMEOUT] = "proxy_timeout",
+	[END_SOURCE_LIMIT] = "source_limit",
 };
 
 /* A reason added to the enum without a name fails the build here. */

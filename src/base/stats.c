@@ -40,8 +40,14 @@ struct listener_stats *stats_lookup(struct listener_stats **head,
 		if (strcmp((*pp)->name, name) == 0)
 			return *pp;
 	*pp = calloc(1, sizeof(**pp));
-	if (*pp != NULL)
-		snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
+	if (*pp == NULL)
+		return NULL;
+	snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
+	(*pp)->sources = source_table_new();
+	if ((*pp)->sources == NULL) {
+		free(*pp);
+		*pp = NULL;
+	}
 	return *pp;
 }
 
@@ -70,6 +76,7 @@ void stats_free_all(struct listener_stats *head)
 			head->backends = h->next;
 			free(h);
 		}
+		source_table_free(head->sources);
 		free(head);
 		head = next;
 	}

@@ -117,6 +117,8 @@ int cfg_listener_add(struct parser *p, const char *name)
 	l->backend_retry_ms = DEFAULT_BACKEND_RETRY_MS;
 	l->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	l->max_connections = 0;
+	l->source_v4_bits = 32;
+	l->source_v6_bits = 64;
 	l->tls.min_version = TLS_VERSION_1_2;
 	l->tls.handshake_timeout_ms = DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
 	l->accept_proxy_timeout_ms = DEFAULT_ACCEPT_PROXY_TIMEOUT_MS;

@@ -202,6 +202,10 @@ static void dump_listener(FILE *out, const struct listener_cfg *l)
 	key_ms(out, "backend_retry", l->backend_retry_ms);
 	key_ms(out, "idle_timeout", l->idle_timeout_ms);
 	key_u(out, "max_connections", l->max_connections);
+	key_u(out, "max_connections_per_source", l->max_per_source);
+	if (l->max_per_source != 0)
+		fprintf(out, "source_prefix = %u, %u\n", l->source_v4_bits,
+		        l->source_v6_bits);
 	key_bool(out, "accept_proxy", l->accept_proxy);
 	if (l->accept_proxy) {
 		fputs("accept_proxy_from = ", out);

@@ -28,7 +28,8 @@ const char *const cfg_listener_keys[L_NKEYS + 1] = {
 	"proxy_protocol_tlvs", "tls_cert", "tls_key", "tls_min_version",
 	"tls_ciphers", "tls_ciphersuites", "tls_alpn", "tls_verify",
 	"tls_client_ca", "tls_handshake_timeout", "accept_proxy",
-	"accept_proxy_from", "accept_proxy_timeout", "backend_retry", NULL
+	"accept_proxy_from", "accept_proxy_timeout", "backend_retry",
+	"max_connections_per_source", "source_prefix", NULL
 };
 
 static int key_index(const char *const *keys, const char *name)

@@ -195,6 +195,35 @@ static void set_proxy_from(struct parser *p, struct listener_cfg *l,
 	free(copy);
 }
 
+/* "V4, V6": the prefix lengths that make one source, IPv4 first. */
+static void set_source_prefix(struct parser *p, struct listener_cfg *l,
+                              const char *key, const char *value)
+{
+	char *copy, *items[2], err[REASON_MAX];
+	uint64_t v4, v6;
+	int n = cfg_split_value(p, key, value, &copy, items, 2, "prefix lengths");
+
+	if (n == 0)
+		goto out;
+	if (n != 2) {
+		KEY_ERR(p, key, "bad value \"%s\": expected two prefix "
+		        "lengths, IPv4 then IPv6 (e.g. 32, 64)", value);
+		goto out;
+	}
+	if (parse_uint(items[0], 1, 32, &v4, err, sizeof(err)) < 0) {
+		KEY_ERR(p, key, "IPv4 prefix length: %s", err);
+		goto out;
+	}
+	if (parse_uint(items[1], 1, 128, &v6, err, sizeof(err)) < 0) {
+		KEY_ERR(p, key, "IPv6 prefix length: %s", err);
+		goto out;
+	}
+	l->source_v4_bits = (unsigned)v4;
+	l->source_v6_bits = (unsigned)v6;
+out:
+	free(copy);
+}
+
 void cfg_listener_key(struct parser *p, const char *name, const char *value)
 {
 	struct listener_cfg *l = &p->cfg->listeners[p->cur];
@@ -276,6 +305,14 @@ void cfg_listener_key(struct parser *p, const char *name, const char *value)
 		if (parse_uint(value, 0, MAX_CONNECTIONS_LIMIT,
 		               &l->max_connections, err, sizeof(err)) < 0)
 			KEY_ERR(p, name, "%s", err);
+		break;
+	case L_MAX_PER_SOURCE:
+		if (parse_uint(value, 0, MAX_CONNECTIONS_LIMIT,
+		               &l->max_per_source, err, sizeof(err)) < 0)
+			KEY_ERR(p, name, "%s", err);
+		break;
+	case L_SOURCE_PREFIX:
+		set_source_prefix(p, l, name, value);
 		break;
 	case L_PROXY_PROTOCOL_TLVS:
 	case L_TLS_CERT:

@@ -239,6 +239,17 @@ static void check_accept_proxy(struct parser *p, const struct listener_cfg *l,
 		            "has no effect without accept_proxy = on");
 }
 
+/* source_prefix only shapes max_connections_per_source. */
+static void check_source_limit(struct parser *p, const struct listener_cfg *l,
+                               const struct lstate *st, const char *label)
+{
+	int pfx = st->key_line[L_SOURCE_PREFIX];
+
+	if (l->max_per_source == 0 && pfx != 0 && !cfg_err_on_line(p, pfx))
+		cfg_err_add(p, pfx, label, "source_prefix",
+		            "has no effect without max_connections_per_source");
+}
+
 void cfg_validate(struct parser *p)
 {
 	struct config *cfg = p->cfg;
@@ -269,6 +280,7 @@ void cfg_validate(struct parser *p)
 			            "has no effect: this listener binds no "
 			            "IPv6 address");
 		check_accept_proxy(p, l, st, label);
+		check_source_limit(p, l, st, label);
 		cfg_tls_validate(p, i, label);
 		free(label);
 	}

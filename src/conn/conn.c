@@ -20,6 +20,7 @@
 #include "conn_internal.h"
 #include "log.h"
 #include "proxy_accept.h"
+#include "slab.h"
 #include "stats.h"
 #include "tls_xport.h"
 
@@ -32,6 +33,11 @@
 #define PROBE_CLOSE_BYTES (256 * 1024)
 
 static void on_client(evutil_socket_t fd, short what, void *arg);
+
+/* Connections of this thread (a worker runs its owners' connections on
+ * its own thread): from slabs of their own, so that memory goes back to
+ * the system when a burst of them has ended (include/slab.h). */
+static __thread struct slab_cache conn_cache = { .size = sizeof(struct conn) };
 
 /* ---- the owner's list (least recently active first) ---- */
 
@@ -195,10 +201,12 @@ void conn_end(struct conn *c, enum end_reason why, int reset_client,
 	relay_release(&c->up);
 	relay_release(&c->down);
 	free(c->fwd_tlvs);
+	if (c->source_held)
+		conn_source_release(o, &c->client.sa);
 	list_unlink(c);
 	c->state = CONN_CLOSED;
 	o->closed(o, c, why);
-	free(c);
+	slab_free(&conn_cache, c);
 }
 
 /* ---- TLS handshake ---- */
@@ -247,19 +255,47 @@ static void handshake_step(struct conn *c)
 	conn_end(c, why, 0, 0);
 }
 
-/* The handshake gets its whole timeout from when it can begin (after a
- * balancer's header). */
-static void start_tls(struct conn *c)
+/* The client's socket is readable: only when a byte of its ClientHello
+ * is there does the connection get its SSL object (tens of KB with
+ * OpenSSL's buffers), so a client that connects and says nothing, or
+ * closes or resets without a word, costs no more than struct conn. */
+static void begin_handshake(struct conn *c)
 {
-	const struct listener_cfg *cfg = c->owner->cfg;
+	char byte;
+	ssize_t n = recv(c->cx.fd, &byte, 1, MSG_PEEK);
+	int err = errno;
 
-	if (tls_xport_start(&c->cx, cfg->tls_ctx) < 0) {
+	if (n < 0 && (err == EAGAIN || err == EINTR))
+		return;         /* still armed, deadline unchanged */
+	if (n <= 0) {
+		char caddr[ADDR_STRLEN];
+
+		log_debug("listener %s: client %s: TLS handshake: %s",
+		          c->owner->cfg->name,
+		          conn_client_text(c, caddr, sizeof(caddr)),
+		          n == 0 ? "closed before a word" : strerror(err));
+		conn_end(c, n == 0 ? END_CLIENT_CLOSE : END_CLIENT_RESET, 0, 0);
+		return;
+	}
+	if (tls_xport_start(&c->cx, c->owner->cfg->tls_ctx) < 0) {
 		conn_end(c, END_ERROR, 0, 0);
 		return;
 	}
+	handshake_step(c);
+}
+
+/* The handshake gets its whole timeout from when it can begin (after a
+ * balancer's header), the wait for the ClientHello included.  The
+ * transport stays raw until that arrives (begin_handshake). */
+static void start_tls(struct conn *c)
+{
+	const struct listener_cfg *cfg = c->owner->cfg;
+	struct timeval tv = clock_tv(cfg->tls.handshake_timeout_ms);
+
 	c->state = CONN_HANDSHAKE;
 	c->deadline_ms = clock_now_ms() + cfg->tls.handshake_timeout_ms;
-	handshake_step(c);
+	conn_arm(c, &c->cev, c->cx.fd, &c->cmask, EV_READ, on_client, &tv);
+	conn_check(c);
 }
 
 static void handshake_timeout(struct conn *c)
@@ -302,10 +338,20 @@ static void refuse(struct conn *c, enum end_reason why, const char *reason)
 		          "PROXY header", c->owner->cfg->name,
 		          conn_client_text(c, caddr, sizeof(caddr)));
 	else if (why != END_SHUTDOWN)
-		log_info("listener %s: client %s: PROXY header refused: %s",
-		         c->owner->cfg->name,
-		         conn_client_text(c, caddr, sizeof(caddr)), reason);
+		conn_refusal_log(c, "PROXY header refused", reason);
 	conn_end(c, why, 0, 0);
+}
+
+/* Refused for max_connections_per_source (or, rarely, because there was
+ * no memory to count it: the daemon's fault). */
+static void refuse_source(struct conn *c, int rc)
+{
+	if (rc < 0) {
+		conn_end(c, END_ERROR, 0, 0);
+		return;
+	}
+	conn_refusal_log(c, "refused", "max_connections_per_source reached");
+	conn_end(c, END_SOURCE_LIMIT, 0, 0);
 }
 
 /* `what`: the event's flags, 0 on the first try. */
@@ -326,12 +372,20 @@ static void proxy_wait_step(struct conn *c, short what)
 		refuse(c, h.why, h.reason);
 		return;
 	case PA_DONE:
+		c->fwd_tlvs = h.fwd_tlvs;       /* ours now */
+		c->fwd_len = h.fwd_len;
+		/* The limit is the real client's; a LOCAL header (the
+		 * balancer's own health check) is not limited. */
 		if (!h.own) {
 			c->client = h.client;
 			c->local = h.local;
+			int rc = conn_source_take(c->owner, &c->client.sa,
+			                     &c->source_held);
+			if (rc <= 0) {
+				refuse_source(c, rc);
+				return;
+			}
 		}
-		c->fwd_tlvs = h.fwd_tlvs;       /* ours now */
-		c->fwd_len = h.fwd_len;
 		conn_touch(c);
 		proceed(c);
 		return;
@@ -359,6 +413,8 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		conn_touch(c);
 		if (what & EV_TIMEOUT)
 			handshake_timeout(c);
+		else if (xport_is_raw(&c->cx))
+			begin_handshake(c);
 		else
 			handshake_step(c);
 		return;
@@ -399,18 +455,30 @@ static int own_origin(struct conn *c, const struct conn_accept *a)
 int conn_start(struct conn_owner *o, const struct conn_accept *a)
 {
 	const struct listener_cfg *cfg = o->cfg;
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c;
+	uint8_t held = 0;
+	int rc;
 
+	/* With accept_proxy the source is known only from the header. */
+	if (!cfg->accept_proxy) {
+		rc = conn_source_take(o, (const struct sockaddr *)a->peer, &held);
+		if (rc <= 0) {
+			conn_refuse_at_accept(o, a, rc);
+			return 0;
+		}
+	}
+	c = slab_alloc(&conn_cache);
 	if (c == NULL) {
 		log_warn("listener %s: out of memory: connection dropped",
 		         cfg->name);
-		return -1;
+		goto fail;
 	}
 	c->owner = o;
 	if (own_origin(c, a) < 0) {
-		free(c);
-		return -1;
+		slab_free(&conn_cache, c);
+		goto fail;
 	}
+	c->source_held = held;
 	xport_init(&c->cx, a->fd);
 	xport_init(&c->bx, -1);
 	relay_init(&c->up);
@@ -437,6 +505,10 @@ int conn_start(struct conn_owner *o, const struct conn_accept *a)
 	/* The header usually came with the handshake's last ACK. */
 	proxy_wait_step(c, 0);
 	return 0;
+fail:
+	if (held)
+		conn_source_release(o, (const struct sockaddr *)a->peer);
+	return -1;
 }
 
 void conn_sweep_idle(struct conn_owner *o, uint64_t now_ms)

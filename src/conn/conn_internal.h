@@ -39,6 +39,7 @@ struct conn {
 	uint8_t how;                    /* enum mptcp_how, latest known */
 	uint8_t subflows;               /* most seen */
 	uint8_t first_eof;              /* 0, or 'c' / 'b': who closed first */
+	uint8_t source_held;            /* counted in the per-source table */
 	uint16_t fwd_len;
 	uint16_t lport;                 /* the listening socket's port */
 	uint8_t *fwd_tlvs;              /* a balancer's TLVs, until the header */
@@ -107,6 +108,24 @@ void conn_paths_end(struct conn *c);
  * length, or -1 when it does not fit in len. */
 int conn_json_members(const struct conn *c, int with_backend, char *buf,
                       size_t len);
+
+/* Refusals (conn_refuse.c).  One info line per window for all the
+ * refusals clients cause, the rest at debug: `what` and `reason` as in
+ * "listener L: client A: WHAT: REASON". */
+void conn_refusal_log(const struct conn *c, const char *what,
+                      const char *reason);
+
+/* Count a connection from sa against its source's limit: 1 when counted
+ * (*held set) or not limited, 0 at the limit, -1 out of memory. */
+int conn_source_take(struct conn_owner *o, const struct sockaddr *sa,
+                     uint8_t *held);
+void conn_source_release(struct conn_owner *o, const struct sockaddr *sa);
+
+/* A connection refused at accept (rc: conn_source_take's 0 or -1)
+ * before anything was allocated for it: logged, counted, closed, and
+ * the owner told, as conn_end does. */
+void conn_refuse_at_accept(struct conn_owner *o, const struct conn_accept *a,
+                           int rc);
 
 /* The access-log line (conn_log.c). */
 void conn_log_access(const struct conn *c, enum end_reason why);

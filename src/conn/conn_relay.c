@@ -15,6 +15,20 @@ static int err_is_reset(int err)
 	       err == ENOTCONN;
 }
 
+/* Whose doing a relay failure was.  A TLS client end that fails with
+ * EPROTO broke the protocol (tls_xport.c): a renegotiation attempt, a
+ * forged or garbled record.  `error` is kept for what is not a client's
+ * doing, so that a client cannot raise the counter operators watch. */
+static enum end_reason end_of(const struct conn *c, int client_side,
+                              int reset, int err)
+{
+	if (reset)
+		return client_side ? END_CLIENT_RESET : END_BACKEND_RESET;
+	if (client_side && err == EPROTO && !xport_is_raw(&c->cx))
+		return END_TLS_PROTOCOL;
+	return END_ERROR;
+}
+
 /* A relay error: one side failed, so the other is reset too. */
 static void relay_failed(struct conn *c, enum relay_result r, int err,
                          int client_is_src)
@@ -44,9 +58,8 @@ static void relay_failed(struct conn *c, enum relay_result r, int err,
 		log_warn("listener %s: %s socket: %s", name,
 		         client_side ? "client" : "backend", strerror(err));
 	}
-	conn_end(c, !reset ? END_ERROR : client_side ? END_CLIENT_RESET
-	                                             : END_BACKEND_RESET,
-	         !client_side, client_side);
+	conn_end(c, end_of(c, client_side, reset, err), !client_side,
+	         client_side);
 }
 
 int conn_pump(struct conn *c, int upward)

@@ -3,9 +3,14 @@
  * the other workers, idle sweep, back-off after descriptor exhaustion,
  * control messages from other threads, and its share of the drain on
  * shutdown.  Its listeners report to it through listener_hooks. */
+#include "auto-config.h"
+
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,6 +207,7 @@ static void conn_ended(struct listener *l)
 {
 	struct worker *w = l->w;
 
+	w->ended_since_trim++;
 	/* The last connection of a retired set: free it from the loop,
 	 * not under whatever walk ended the connection. */
 	if (l->set != w->cur && !listener_has_conns(l))
@@ -449,6 +455,27 @@ static void sweep_listener(struct listener *l, void *arg)
 	conn_sweep_idle(&l->conns, *(uint64_t *)arg);
 }
 
+/* After a burst of closes (thousands of clients gone at once, say at a
+ * handshake deadline) the allocator keeps the freed pages: free() gives
+ * back only the top of the main heap, and each worker thread allocates
+ * from an arena of its own.  malloc_trim(0) returns every whole free page
+ * of every arena.  It walks the free lists, so it runs only when many
+ * connections ended since the last time, at most every TRIM_MIN_MS. */
+#define TRIM_AFTER_ENDED 256
+#define TRIM_MIN_MS 2000
+
+static void trim_heap(struct worker *w, uint64_t now)
+{
+	if (w->ended_since_trim < TRIM_AFTER_ENDED ||
+	    now - w->trim_ms < TRIM_MIN_MS)
+		return;
+	w->ended_since_trim = 0;
+	w->trim_ms = now;
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -456,6 +483,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	each_listener(w, sweep_listener, &now);
 	relay_pool_trim();
+	trim_heap(w, now);
 }
 
 static void on_watch(evutil_socket_t fd, short what, void *arg)

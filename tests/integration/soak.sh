@@ -1,12 +1,15 @@
 #!/bin/bash
 # Soak: mixed traffic (short exchanges, long transfers, client resets,
 # half-closes) for SOAK_SECONDS (60 by default; `make soak` runs 600).
-# Afterwards nothing was lost, the daemon holds as many descriptors as it
+# Beside it, during the warm-up, a flood of 5,000 refused accept_proxy
+# connections and 1,000 silent TLS clients closed at the handshake
+# deadline.  Afterwards nothing was lost, the daemon holds as many descriptors as it
 # did before the traffic (±2), its memory did not grow by 5% or more after
 # a warm-up, and it stops cleanly: exit 0 with no sanitizer report (the
 # sanitizer run of tests/run.sh builds it with ASan + LeakSanitizer).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tls_lib.sh"
 
 require_mptcp
 require_frontd
@@ -28,6 +31,8 @@ if [ -n "${ASAN_OPTIONS+x}" ]; then
 	WARMUP=$((SECONDS_TOTAL / 2 > 5 ? SECONDS_TOTAL / 2 : 5))
 fi
 
+PKI=$T/pki
+make_pki "$PKI" || bail "cannot make the test certificates"
 start_ppecho pp --expect v2 || bail "ppecho did not start"
 conf=$(write_config soak <<EOF
 [global]
@@ -39,10 +44,28 @@ access_log = $T/access.log
 bind = 127.0.0.1:0
 backend = $PPECHO_ADDR
 idle_timeout = 5s
+
+# Hostile clients beside the traffic: a flood of refused accept_proxy
+# connections, and TLS clients that connect and say nothing until the
+# handshake deadline closes them.
+[listener:lb]
+bind = 127.0.0.1:0
+backend = $PPECHO_ADDR
+accept_proxy = on
+accept_proxy_from = 192.0.2.0/24
+
+[listener:tls]
+bind = 127.0.0.1:0
+backend = $PPECHO_ADDR
+tls_cert = $PKI/a.crt
+tls_key = $PKI/a.key
+tls_handshake_timeout = 2s
 EOF
 )
 start_frontd soak "$conf" || bail "mptcp-frontd did not start"
 ADDR=$(frontd_addr soak)
+LB=$(frontd_addr lb)
+TLS=$(frontd_addr tls)
 
 rss_kib() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
@@ -52,6 +75,13 @@ fds_before=$(fd_count "$FRONTD_PID")
 start_bg driver "$PYTHON" "$TOOLS/soak.py" --mptcp --threads 8 \
 	"$(host_of "$ADDR")" "$(port_of "$ADDR")" "$SECONDS_TOTAL"
 DRIVER=$BG_PID
+# During the warm-up: 5,000 refused connections, 1,000 silent TLS ones.
+start_bg flooder "$PYTHON" "$TOOLS/flood.py" "$(host_of "$LB")" \
+	"$(port_of "$LB")" 5000 --max 60
+FLOODER=$BG_PID
+start_bg silent "$PYTHON" "$TOOLS/hold.py" --max 8 "$(host_of "$TLS")" \
+	"$(port_of "$TLS")" 1000
+SILENT=$BG_PID
 # The warm-up's peak RSS (allocator arenas and buffers reach their
 # working size while concurrency varies) is what the end is compared with:
 # a leak keeps growing past it.
@@ -65,6 +95,12 @@ wait_pid_exit "$DRIVER" $(((SECONDS_TOTAL + 90) * 1000)) ||
 	bail "the traffic driver did not finish"
 wait "$DRIVER"
 rc=$?
+wait_pid_exit "$FLOODER" 60000
+wait "$FLOODER"
+tap_check $? "the flood of refused connections ran: $(cat "$T/flooder.out")" "$T/flooder.err"
+wait_pid_exit "$SILENT" 30000
+grep -q '^held 1000$' "$T/silent.out"
+tap_check $? "1,000 silent TLS connections were held" "$T/silent.err"
 tap_diag "traffic over ${SECONDS_TOTAL} s:" "$(cat "$T/driver.out")"
 tap_check $rc "every exchange of the soak completed intact (resets aside)" \
 	"$T/driver.out" "$T/driver.err"

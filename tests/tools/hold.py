@@ -28,6 +28,10 @@ def main():
     ap.add_argument("--mptcp", action="store_true")
     ap.add_argument("--echo", action="store_true",
                     help="send one byte on each connection and wait for it back")
+    ap.add_argument("--source", help="bind each connection to this address")
+    ap.add_argument("--send", default="",
+                    help="send this first on each connection (\\r\\n "
+                    "escapes allowed): a PROXY header, say")
     ap.add_argument("--release-file",
                     help="let go once this file exists (polled every 50 ms)")
     ap.add_argument("--max", type=float, default=120.0,
@@ -52,7 +56,11 @@ def main():
                 time.sleep(a.gap)
             s = socket.socket(fam, socket.SOCK_STREAM, proto)
             s.settimeout(10)
+            if a.source:
+                s.bind((a.source, 0))
             s.connect((a.host, a.port))
+            if a.send:
+                s.sendall(a.send.encode().decode("unicode_escape").encode())
             socks.append(s)
         if a.echo:
             for s in socks:

@@ -1892,6 +1892,44 @@ START_TEST(accept_proxy_defaults_and_keys)
 }
 END_TEST
 
+START_TEST(source_limit_keys)
+{
+	struct config *cfg = load_ok(GOOD_LISTENER);
+
+	ck_assert_uint_eq(cfg->listeners[0].max_per_source, 0);
+	ck_assert_uint_eq(cfg->listeners[0].source_v4_bits, 32);
+	ck_assert_uint_eq(cfg->listeners[0].source_v6_bits, 64);
+	config_free(cfg);
+	cfg = load_ok(GOOD_LISTENER "max_connections_per_source = 100\n"
+	              "source_prefix = 24, 48\n");
+	ck_assert_uint_eq(cfg->listeners[0].max_per_source, 100);
+	ck_assert_uint_eq(cfg->listeners[0].source_v4_bits, 24);
+	ck_assert_uint_eq(cfg->listeners[0].source_v6_bits, 48);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(error_source_limit)
+{
+	EXPECT_ERRORS(GOOD_LISTENER "source_prefix = 24, 48\n",
+	              "t.ini:4: [listener:web] source_prefix: has no effect "
+	              "without max_connections_per_source");
+	EXPECT_ERRORS(GOOD_LISTENER "max_connections_per_source = -1\n"
+	              "source_prefix = 33, 64\n",
+	              "t.ini:4: [listener:web] max_connections_per_source: "
+	              "bad number \"-1\": expected an integer from 0 to "
+	              "1000000",
+	              "t.ini:5: [listener:web] source_prefix: IPv4 prefix "
+	              "length: bad number \"33\": expected an integer from "
+	              "1 to 32");
+	EXPECT_ERRORS(GOOD_LISTENER "max_connections_per_source = 5\n"
+	              "source_prefix = 64\n",
+	              "t.ini:5: [listener:web] source_prefix: bad value "
+	              "\"64\": expected two prefix lengths, IPv4 then IPv6 "
+	              "(e.g. 32, 64)");
+}
+END_TEST
+
 START_TEST(error_accept_proxy)
 {
 	EXPECT_ERRORS(GOOD_LISTENER "accept_proxy = on\n",
@@ -2118,6 +2156,8 @@ static Suite *make_suite(void)
 	ADD(s, error_tls_files);
 	ADD(s, accept_proxy_defaults_and_keys);
 	ADD(s, error_accept_proxy);
+	ADD(s, source_limit_keys);
+	ADD(s, error_source_limit);
 
 	ADD(s, file_loads_and_names_itself);
 	ADD(s, file_missing);

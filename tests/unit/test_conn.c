@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "relay.h"
 #include "backend_health.h"
+#include "source_limit.h"
 #include "stats.h"
 #include "unit.h"
 
@@ -83,6 +84,8 @@ static void setup_cfg_backends(const char *backends, const char *extra)
 	if (config_load_string(text, "conn.ini", &cfg, &errs) < 0)
 		ck_abort_msg("config: %s", errs.n ? errs.msg[0] : "?");
 	memset(&stats, 0, sizeof(stats));
+	stats.sources = source_table_new();
+	ck_assert_ptr_nonnull(stats.sources);
 	memset(&owner, 0, sizeof(owner));
 	memset(health, 0, sizeof(health));
 	for (size_t i = 0; i < CONFIG_MAX_BACKENDS; i++)
@@ -114,6 +117,8 @@ static void setup(void)
 static void teardown(void)
 {
 	conn_close_all(&owner, END_SHUTDOWN);
+	source_table_free(stats.sources);
+	stats.sources = NULL;
 	config_free(cfg);
 	if (backend_l >= 0)
 		close(backend_l);
@@ -516,6 +521,68 @@ START_TEST(test_proxy_forwarded)
 }
 END_TEST
 
+/* max_connections_per_source = 2: a third connection from the same
+ * source is refused at accept (never on the owner's list), another
+ * source is served, and a slot comes back when one ends. */
+START_TEST(test_source_limit)
+{
+	struct source_key k;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int c[4];
+
+	setup_cfg(backend_listen(), "max_connections_per_source = 2\n");
+	start(&c[0], 0, "192.0.2.7");
+	start(&c[1], 0, "192.0.2.7");
+	ck_assert_int_eq(closed_calls, 0);
+	start(&c[2], 0, "192.0.2.7");
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_str_eq(end_reason_name(closed_why), "source_limit");
+	ck_assert_uint_eq(stats.closed[END_SOURCE_LIMIT], 1);
+	ck_assert_uint_eq(owner.count, 2);
+	start(&c[3], 0, "192.0.2.8");
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_uint_eq(owner.count, 3);
+	inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
+	ck_assert_int_eq(source_key_make((struct sockaddr *)&sin, 32, 64, &k), 0);
+	ck_assert_uint_eq(source_count(stats.sources, &k), 2);
+	/* Every count is given back as the connections end. */
+	conn_close_all(&owner, END_SHUTDOWN);
+	ck_assert_uint_eq(source_count(stats.sources, &k), 0);
+	start(&c[0], 0, "192.0.2.7");
+	ck_assert_uint_eq(owner.count, 1);
+	ck_assert_uint_eq(source_count(stats.sources, &k), 1);
+	for (int i = 0; i < 4; i++)
+		close(c[i]);
+}
+END_TEST
+
+/* Behind accept_proxy the limit applies to the header's client, after
+ * the header. */
+START_TEST(test_source_limit_proxy)
+{
+	static const char hdr[] =
+		"PROXY TCP4 203.0.113.9 198.51.100.1 5555 80\r\n";
+	int c1, c2;
+
+	setup_cfg(backend_listen(), "accept_proxy = on\n"
+	          "accept_proxy_from = 192.0.2.0/24\n"
+	          "max_connections_per_source = 1\n");
+	start(&c1, 0, "192.0.2.7");
+	ck_assert_int_eq(write(c1, hdr, sizeof(hdr) - 1),
+	                 (ssize_t)sizeof(hdr) - 1);
+	run_a_while(5);
+	start(&c2, 0, "192.0.2.7");
+	ck_assert_int_eq(write(c2, hdr, sizeof(hdr) - 1),
+	                 (ssize_t)sizeof(hdr) - 1);
+	run_until_closed();
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_str_eq(end_reason_name(closed_why), "source_limit");
+	ck_assert_uint_eq(owner.count, 1);
+	close(c1);
+	close(c2);
+}
+END_TEST
+
 static void tls_cfg(int port, const char *extra)
 {
 	char keys[1024];
@@ -548,19 +615,14 @@ START_TEST(test_tls_timeout)
 }
 END_TEST
 
-/* A whole TLS connection: handshake driven by a client SSL on the other
- * end of the pair, plaintext relayed both ways, close_notify each way. */
-START_TEST(test_tls_relay)
+/* A client SSL on the test's end c, its handshake with the connection
+ * done (the loop run meanwhile). */
+static SSL *tls_client(SSL_CTX *cctx, int c)
 {
-	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-	SSL *cli;
-	char buf[256];
-	int c, b, r = -1;
+	SSL *cli = SSL_new(cctx);
+	int r = -1;
 
-	tls_cfg(backend_listen(), "");
-	start(&c, 0, "192.0.2.7");
 	ck_assert_int_eq(fcntl(c, F_SETFL, O_NONBLOCK), 0);
-	cli = SSL_new(cctx);
 	SSL_set_fd(cli, c);
 	SSL_set_connect_state(cli);
 	for (int i = 0; i < 300 && r != 1; i++) {
@@ -568,6 +630,21 @@ START_TEST(test_tls_relay)
 		run_a_while(1);
 	}
 	ck_assert_int_eq(r, 1);
+	return cli;
+}
+
+/* A whole TLS connection: handshake driven by a client SSL on the other
+ * end of the pair, plaintext relayed both ways, close_notify each way. */
+START_TEST(test_tls_relay)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli;
+	char buf[256];
+	int c, b, r;
+
+	tls_cfg(backend_listen(), "");
+	start(&c, 0, "192.0.2.7");
+	cli = tls_client(cctx, c);
 	ck_assert_int_eq(SSL_write(cli, "ping", 4), 4);
 	b = backend_accept();
 	ck_assert_uint_eq(backend_read(b, buf, 46), 46);
@@ -587,6 +664,65 @@ START_TEST(test_tls_relay)
 	SSL_free(cli);
 	SSL_CTX_free(cctx);
 	close(c);
+}
+END_TEST
+
+/* A TLS 1.2 client asks to renegotiate after the handshake: refused,
+ * and the end is the client's protocol violation, not the daemon's
+ * error. */
+START_TEST(test_tls_protocol)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli;
+	char buf[64];
+	int c, b;
+
+	tls_cfg(backend_listen(), "");
+	start(&c, 0, "192.0.2.7");
+	SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
+	cli = tls_client(cctx, c);
+	ck_assert_int_eq(SSL_write(cli, "ping", 4), 4);
+	b = backend_accept();
+	ck_assert_uint_eq(backend_read(b, buf, 46), 46);
+	ck_assert_int_eq(SSL_renegotiate(cli), 1);
+	SSL_do_handshake(cli);
+	for (int i = 0; i < 50 && closed_calls == 0; i++) {
+		run_a_while(1);
+		SSL_read(cli, buf, sizeof(buf));
+	}
+	expect_end(END_TLS_PROTOCOL);
+	ck_assert_uint_eq(stats.closed[END_ERROR], 0);
+	SSL_free(cli);
+	SSL_CTX_free(cctx);
+	close(c);
+	close(b);
+}
+END_TEST
+
+/* Half a ClientHello, then a reset: the client's doing. */
+START_TEST(test_tls_handshake_reset)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli = SSL_new(cctx);
+	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+	char *hello;
+	long n;
+	int c;
+
+	tls_cfg(backend_listen(), "");
+	start(&c, 1, "192.0.2.7");
+	SSL_set_bio(cli, rb, wb);
+	SSL_set_connect_state(cli);
+	SSL_do_handshake(cli);
+	n = BIO_get_mem_data(wb, &hello);
+	ck_assert_int_gt(n, 40);
+	ck_assert_int_eq(write(c, hello, 40), 40);
+	run_a_while(5);
+	ck_assert_int_eq(closed_calls, 0);
+	abort_socket(c);
+	expect_end(END_CLIENT_RESET);
+	SSL_free(cli);
+	SSL_CTX_free(cctx);
 }
 END_TEST
 
@@ -633,9 +769,13 @@ static Suite *suite(void)
 	ADD(s, test_proxy_bad_header, 0);
 	ADD(s, test_proxy_timeout, 0);
 	ADD(s, test_proxy_forwarded, 0);
+	ADD(s, test_source_limit, 0);
+	ADD(s, test_source_limit_proxy, 0);
 	ADD(s, test_tls_handshake_failed, 1);
 	ADD(s, test_tls_timeout, 1);
 	ADD(s, test_tls_relay, 1);
+	ADD(s, test_tls_protocol, 1);
+	ADD(s, test_tls_handshake_reset, 1);
 	return s;
 }
 
