@@ -618,6 +618,18 @@ mp_shape() {
 		burst 32kb latency 20ms
 }
 
+# mp_shaped_paths RATE: mp_two_paths, then both paths shaped to RATE on
+# the server's side (downloads: its egress); C and S name the client's
+# and the server's namespaces.
+mp_shaped_paths() {
+	local dev
+	mp_two_paths || return 1
+	C=$MP_CNS S=$MP_SNS
+	for dev in srv_a srv_b; do
+		mp_shape "$S" "$dev" "$1" || return 1
+	done
+}
+
 # mp_tx_bytes NS DEV / mp_rx_bytes NS DEV: the interface's byte counters.
 mp_tx_bytes() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_bytes"

@@ -28,13 +28,9 @@ require_cmd tc curl chromium
 require_nginx
 require_frontd
 
-mp_two_paths || bail "two-path namespace setup failed"
-C=$MP_CNS S=$MP_SNS
 # Slow paths (server egress): the download lasts while the page is read;
 # the script stops it when done.
-for dev in srv_a srv_b; do
-	mp_shape "$S" "$dev" 20mbit || bail "tc tbf on $dev failed"
-done
+mp_shaped_paths 20mbit || bail "two shaped paths: setup failed"
 
 mkdir -p "$T/www" || bail "mkdir"
 truncate -s 512M "$T/www/big.bin" || bail "cannot make the download file"

@@ -23,13 +23,9 @@ require_cmd tc curl mptcpize sha256sum
 require_nginx
 require_frontd
 
-mp_two_paths || bail "two-path namespace setup failed"
-C=$MP_CNS S=$MP_SNS
 # Both paths shaped alike (downloads: server egress), so each transfer
 # lasts long enough for a join and the scheduler has a reason to use both.
-for dev in srv_a srv_b; do
-	mp_shape "$S" "$dev" 200mbit || bail "tc tbf on $dev failed"
-done
+mp_shaped_paths 200mbit || bail "two shaped paths: setup failed"
 
 mkdir -p "$T/www" || bail "mkdir"
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$T/www/32m.bin" ||

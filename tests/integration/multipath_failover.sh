@@ -22,11 +22,7 @@ RATE=150mbit            # per path, server egress: ~18 MiB/s each
 MIB=$((1024 * 1024))
 started=$(now_ms)
 
-mp_two_paths || bail "two-path namespace setup failed"
-C=$MP_CNS S=$MP_SNS
-for dev in srv_a srv_b; do
-	mp_shape "$S" "$dev" "$RATE" || bail "tc tbf on $dev failed"
-done
+mp_shaped_paths "$RATE" || bail "two shaped paths: setup failed"
 
 mkdir -p "$T/www" || bail "mkdir"
 head -c $((256 * MIB)) /dev/urandom >"$T/www/256m.bin" ||

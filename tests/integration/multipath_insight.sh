@@ -24,11 +24,7 @@ require_cmd tc nft curl mptcpize
 require_nginx
 require_frontd
 
-mp_two_paths || bail "two-path namespace setup failed"
-C=$MP_CNS S=$MP_SNS
-for dev in srv_a srv_b; do
-	mp_shape "$S" "$dev" 200mbit || bail "tc tbf on $dev failed"
-done
+mp_shaped_paths 200mbit || bail "two shaped paths: setup failed"
 
 mkdir -p "$T/www" || bail "mkdir"
 head -c $((256 * 1024 * 1024)) /dev/zero >"$T/www/256m.bin" &&

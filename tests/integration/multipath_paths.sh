@@ -23,11 +23,7 @@ require_cmd tc nft
 PROBE=${top_builddir:-$TESTS_DIR/../..}/tests/tools/pathprobe
 [ -x "$PROBE" ] || bail "test tool not built: $PROBE (make check builds it)"
 
-mp_two_paths || bail "two-path namespace setup failed"
-C=$MP_CNS S=$MP_SNS
-for dev in srv_a srv_b; do
-	mp_shape "$S" "$dev" 200mbit || bail "tc tbf on $dev failed"
-done
+mp_shaped_paths 200mbit || bail "two shaped paths: setup failed"
 
 # probe NAME MIB [client args]: a server in S and a client in C; waits for
 # both (bounded) and leaves the server's output in $T/NAME.srv.
