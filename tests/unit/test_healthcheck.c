@@ -167,39 +167,37 @@ static void reap(pid_t pid)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-START_TEST(run_healthy)
+/* Serve `reply` once and probe it: the status must be want_rc, and the
+ * one line written (to out when healthy, else to err; nothing to the
+ * other) "mptcp-frontd: VERDICT: http://ADDR/metrics: TAIL". */
+static void probe_served(const char *reply, int want_rc, const char *tail)
 {
 	char addr[64], expect[160], *out, *err;
 	int lfd = listen_loopback(addr, sizeof(addr));
-	pid_t pid = serve_once(lfd, good_reply);
+	pid_t pid = serve_once(lfd, reply);
+	int healthy = want_rc == HEALTHCHECK_HEALTHY;
 
-	ck_assert_int_eq(run(addr, 3000, &out, &err), HEALTHCHECK_HEALTHY);
-	snprintf(expect, sizeof(expect), "mptcp-frontd: healthy: http://%s/metrics: "
-	         "HTTP/1.1 200 OK, 95 bytes\n", addr);
-	ck_assert_str_eq(out, expect);
-	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(run(addr, 3000, &out, &err), want_rc);
+	snprintf(expect, sizeof(expect), "mptcp-frontd: %s: http://%s/metrics: %s\n",
+	         healthy ? "healthy" : "unhealthy", addr, tail);
+	ck_assert_str_eq(healthy ? out : err, expect);
+	ck_assert_str_eq(healthy ? err : out, "");
 	reap(pid);
 	free(out);
 	free(err);
 	close(lfd);
 }
+
+START_TEST(run_healthy)
+{
+	probe_served(good_reply, HEALTHCHECK_HEALTHY, "HTTP/1.1 200 OK, 95 bytes");
+}
 END_TEST
 
 START_TEST(run_status_not_200)
 {
-	char addr[64], expect[160], *out, *err;
-	int lfd = listen_loopback(addr, sizeof(addr));
-	pid_t pid = serve_once(lfd, "HTTP/1.1 404 Not Found\r\n\r\n");
-
-	ck_assert_int_eq(run(addr, 3000, &out, &err), HEALTHCHECK_UNHEALTHY);
-	snprintf(expect, sizeof(expect), "mptcp-frontd: unhealthy: http://%s/metrics: "
-	         "status 404 Not Found\n", addr);
-	ck_assert_str_eq(err, expect);
-	ck_assert_str_eq(out, "");
-	reap(pid);
-	free(out);
-	free(err);
-	close(lfd);
+	probe_served("HTTP/1.1 404 Not Found\r\n\r\n", HEALTHCHECK_UNHEALTHY,
+	             "status 404 Not Found");
 }
 END_TEST
 
