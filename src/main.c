@@ -16,6 +16,7 @@
 #include "config.h"
 #include "detach.h"
 #include "fleet.h"
+#include "healthcheck.h"
 #include "log.h"
 #include "mptcp_check.h"
 #include "notify.h"
@@ -32,14 +33,16 @@
 #define EX_CONFIG_ 78
 
 static const char usage_line[] =
-	"usage: mptcp-frontd [-c FILE] [-t | -T] [-f] [-l LEVEL] [--check] [-V] [-h]";
+	"usage: mptcp-frontd [-c FILE] [-t | -T] [-f] [-l LEVEL] [--check]"
+	" [--health-check ADDR] [-V] [-h]";
 
-enum { OPT_CHECK = 256 };       /* long-only options */
+enum { OPT_CHECK = 256, OPT_HEALTH_CHECK };      /* long-only options */
 
 struct options {
 	const char *config_path;
 	int test_only;          /* -t: 1; -T: 2 (and print the configuration) */
 	int check;              /* --check: diagnose the host, no config */
+	const char *health_check;       /* --health-check ADDR, no config */
 	int foreground;
 	int log_level;          /* -1: from the configuration */
 };
@@ -58,6 +61,9 @@ static void print_help(void)
 	       "  -l, --log-level LEVEL error, warn, info or debug\n"
 	       "      --check           diagnose this host's MPTCP set-up and exit\n"
 	       "                        (0: it can serve MPTCP, 1: it cannot)\n"
+	       "      --health-check ADDR\n"
+	       "                        ask a running daemon's stats address for\n"
+	       "                        /metrics; exit 0 if healthy, 1 if not\n"
 	       "  -V, --version         print the version, the library versions\n"
 	       "                        and the configure options, and exit\n"
 	       "  -h, --help            print this help and exit\n\n"
@@ -82,6 +88,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "health-check", required_argument, NULL, OPT_HEALTH_CHECK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -113,6 +120,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHECK:
 			o->check = 1;
+			break;
+		case OPT_HEALTH_CHECK:
+			o->health_check = optarg;
 			break;
 		case 'V':
 			buildinfo_print(stdout);
@@ -213,6 +223,9 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.check)
 		return mptcp_check_run(stdout);
+	if (o.health_check != NULL)
+		return healthcheck_run(o.health_check, HEALTHCHECK_TIMEOUT_MS,
+		                       stdout, stderr);
 	if (config_load(o.config_path, &cfg, &errs) < 0) {
 		rc = print_errors(&errs);
 		config_errors_free(&errs);

@@ -2,19 +2,23 @@
 # conf/container/ tested without a container engine (our machines have
 # none):
 #  1. the Dockerfile's stages, packages, user, health check and entry
-#     point, read with a small Dockerfile parser;
-#  2. its build stage for real: conf/container/build.sh (the script the
-#     Dockerfile runs) in a fresh copy of the build context, the files
-#     Dockerfile.dockerignore lets through; every COPY --from=build source
-#     is produced, the staged binary accepts the image's configuration, and
-#     the runtime stage's packages provide every library it links;
+#     point, read with a small Dockerfile parser: the runtime stage is
+#     FROM scratch and only copies the tree the build stage laid out;
+#  2. its build stage for real: conf/container/build.sh and
+#     runtime-root.sh (the scripts the Dockerfile runs) in a fresh copy of
+#     the build context, the files Dockerfile.dockerignore lets through;
+#     every COPY --from=build source is produced, the staged binary accepts
+#     the image's configuration; the runtime tree holds exactly the
+#     libraries ldd names and the fixed files, no shell, and (as root) the
+#     daemon runs from it alone (chroot) as the image's user;
 #  3. pod.yaml and compose.yaml parsed with a YAML parser: containers,
 #     shared network namespace, sysctls, capabilities, configuration
 #     mounts, all consistent with the Dockerfile and the .ini;
 #  4. the pod's network namespace replayed in a private netns (root,
 #     MPTCP): the pod's sysctls, the init container's script, nginx with
 #     conf/container/nginx.conf, the staged binary as the image's user with
-#     no capabilities on port 443, the health check, and an MPTCP client
+#     no capabilities on port 443, the image's health check command inside
+#     the runtime tree (chroot), and an MPTCP client
 #     whose address reaches nginx; without the pod's sysctl, port 443 is
 #     refused (so the sysctl, not a capability, is what makes it work).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -95,8 +99,9 @@ by_name = {s["name"]: s for s in stages}
 check([s["name"] for s in stages] == ["build", "mptcp-setup", "runtime"],
       "Dockerfile stages: build, mptcp-setup, runtime (the default, last)",
       str([s["name"] for s in stages]))
-check(all(s["image"] == "debian:12-slim" for s in stages),
-      "every stage is FROM debian:12-slim", str([s["image"] for s in stages]))
+check([s["image"] for s in stages] == ["debian:12-slim", "debian:12-slim", "scratch"],
+      "build and mptcp-setup are FROM debian:12-slim, runtime FROM scratch",
+      str([s["image"] for s in stages]))
 
 def apt_packages(stage):
     pkgs = []
@@ -113,17 +118,21 @@ def apt_packages(stage):
 build, runtime = by_name.get("build"), by_name.get("runtime")
 facts["build_packages"] = apt_packages(build)
 facts["setup_packages"] = apt_packages(by_name["mptcp-setup"])
-facts["runtime_packages"] = apt_packages(runtime)
 check("iproute2" in facts["setup_packages"], "mptcp-setup stage has iproute2 (ip mptcp)")
-tools = [p for p in facts["runtime_packages"]
-         if p.endswith("-dev") or p in ("gcc", "make", "autoconf", "automake", "check")]
-check(not tools, "runtime stage installs no build tools or -dev packages", str(tools))
+# FROM scratch has no shell: a RUN there could not even start.
+check(not [w for w, r in runtime["instrs"] if w == "RUN"], "runtime stage runs nothing (no RUN)")
 
 runs = [r for w, r in build["instrs"] if w == "RUN" and "conf/container/build.sh" in r]
 staging = shlex.split(runs[0])[-1] if runs else ""
 check(len(runs) == 1 and staging.startswith("/"),
       "build stage runs conf/container/build.sh DESTDIR", str(runs))
 facts["staging"] = staging
+runs = [shlex.split(r) for w, r in build["instrs"]
+        if w == "RUN" and "conf/container/runtime-root.sh" in r]
+rootfs = runs[0][-1] if len(runs) == 1 and len(runs[0]) == 4 else ""
+check(rootfs.startswith("/") and runs[0][-2] == staging,
+      "build stage then runs conf/container/runtime-root.sh DESTDIR ROOTFS", str(runs))
+facts["rootfs"] = rootfs
 workdir = [r for w, r in build["instrs"] if w == "WORKDIR"]
 check(("COPY", ". .") in build["instrs"] and workdir,
       "build stage copies the whole context into its WORKDIR")
@@ -138,8 +147,9 @@ for word, rest in runtime["instrs"]:
     else:
         copies_ctx.append(toks)
 facts["copy_from_build"] = [" ".join(c) for c in copies_build]
-facts["copy_from_context"] = [" ".join(c) for c in copies_ctx]
-dests = {c[-1]: c[0] for c in copies_build + copies_ctx}
+check(copies_build == [[rootfs.rstrip("/") + "/", "/"]] and not copies_ctx,
+      "runtime stage copies ROOTFS from the build stage to / and nothing else",
+      str(copies_build + copies_ctx))
 
 user = [r for w, r in runtime["instrs"] if w == "USER"]
 uid = user[-1].split(":")[0] if user else "0"
@@ -153,16 +163,15 @@ def exec_form(word):
     except ValueError:
         return None
 entry, cmd = exec_form("ENTRYPOINT"), exec_form("CMD")
-check(entry == ["/usr/sbin/mptcp-frontd"] and "/usr/sbin/mptcp-frontd" in dests,
-      "ENTRYPOINT is the binary copied from the build stage", str(entry))
-check(cmd and "-f" in cmd and "-c" in cmd and cmd[cmd.index("-c") + 1] in dests,
-      "CMD: foreground, -c the configuration copied into the image", str(cmd))
-facts["image_config"] = dests.get(cmd[cmd.index("-c") + 1], "") if cmd and "-c" in cmd else ""
+# Part 2 checks that these paths exist in the runtime tree.
+check(entry == ["/usr/sbin/mptcp-frontd"], "ENTRYPOINT is the binary", str(entry))
+check(cmd and "-f" in cmd and "-c" in cmd, "CMD: foreground, -c a configuration file", str(cmd))
+facts["image_config"] = cmd[cmd.index("-c") + 1] if cmd and "-c" in cmd else ""
 hc = [r for w, r in runtime["instrs"] if w == "HEALTHCHECK"]
 hc_cmd = json.loads(hc[0].split(" CMD ", 1)[1]) if hc and " CMD " in hc[0] else []
-check(hc_cmd and hc_cmd[0] in dests, "HEALTHCHECK runs a script copied into the image", str(hc))
-facts["healthcheck_script"] = dests.get(hc_cmd[0], "") if hc_cmd else ""
-facts["healthcheck_args"] = hc_cmd[1:]
+check(hc_cmd[:2] == entry[:1] + ["--health-check"] and len(hc_cmd) == 3,
+      "HEALTHCHECK runs the binary's --health-check ADDR (exec form)", str(hc))
+facts["healthcheck_cmd"] = hc_cmd
 
 # ---- the image's configuration and nginx's
 ini = configparser.ConfigParser(inline_comment_prefixes=(" ;",), comment_prefixes=(";", "#"))
@@ -174,7 +183,7 @@ port = int(lst["bind"].rsplit(":", 1)[1])
 facts["listen_port"] = port
 facts["backend"] = lst["backend"]
 stats = ini["global"].get("stats", "")
-check(stats == (hc_cmd[1] if len(hc_cmd) > 1 else "127.0.0.1:9090"),
+check(stats == (hc_cmd[2] if len(hc_cmd) > 2 else "127.0.0.1:9090"),
       "the health check asks the configuration's stats address", stats)
 facts["stats"] = stats
 ngx = open(os.path.join(cdir, "nginx.conf")).read()
@@ -273,6 +282,9 @@ for name, target in (("mptcp-frontd", None), ("mptcp-setup", "mptcp-setup")):
     check(df == os.path.normpath(os.path.join(cdir, "Dockerfile"))
           and b.get("target") == target and (target is None or target in by_name),
           "compose: %s builds conf/container/Dockerfile (target %s)" % (name, target or "default"))
+check((f.get("healthcheck") or {}).get("test") == ["CMD"] + hc_cmd,
+      "compose: mptcp-frontd's healthcheck is the image's HEALTHCHECK command",
+      str(f.get("healthcheck")))
 fcmd = f.get("command", [])
 fconf = fcmd[fcmd.index("-c") + 1] if "-c" in fcmd else ""
 mounts = [v.split(":") for v in f.get("volumes", [])]
@@ -346,87 +358,69 @@ tap_is "$stale" "" "build context holds no build products of the source tree"
 tap_check $? "build context includes conf/container/build.sh, executable"
 
 missing=
-for p in $(fact build_packages) $(fact runtime_packages) $(fact setup_packages); do
+for p in $(fact build_packages) $(fact setup_packages); do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
 tap_is "$missing" "" "every package the Dockerfile installs is a Debian package installed here"
 
 STAGING=$T/staging
-# Like "RUN sh conf/container/build.sh /staging" in WORKDIR /src, one job
-# at a time so that the tests running beside it keep their CPU.
+ROOTFS=$T/rootfs
+# Like "RUN sh conf/container/build.sh /staging" and "RUN sh
+# conf/container/runtime-root.sh /staging /rootfs" in WORKDIR /src, one
+# job at a time so that the tests running beside it keep their CPU.
 t0=$(now_ms)
 (cd "$CTX" && JOBS=1 sh conf/container/build.sh "$STAGING") >"$T/build.log" 2>&1
 rc=$?
 tap_check "$rc" "build stage: build.sh builds and stages in a fresh copy ($((($(now_ms) - t0) / 1000)) s)" \
 	"$T/build.log"
 [ "$rc" -eq 0 ] || exit 1
+(cd "$CTX" && sh conf/container/runtime-root.sh "$STAGING" "$ROOTFS") >"$T/rootfs.log" 2>&1
+tap_check $? "build stage: runtime-root.sh lays out the runtime image's tree" "$T/rootfs.log" ||
+	exit 1
 
-staging_in_image=$(fact staging)
 bad=
 while read -r src _; do
-	[ -e "$STAGING${src#"$staging_in_image"}" ] || bad="$bad $src"
+	[ -e "$ROOTFS${src#"$(fact rootfs)"}" ] || bad="$bad $src"
 done < <(fact copy_from_build)
-tap_is "$bad" "" "every COPY --from=build source exists in the staged tree"
+tap_is "$bad" "" "every COPY --from=build source exists (the runtime tree)"
 bad=
-while read -r src _; do
-	[ -e "$CTX/$src" ] || bad="$bad $src"
-done < <(fact copy_from_context)
-tap_is "$bad" "" "every COPY from the context exists in the context"
+for f in "$(fact image_config)" $(fact healthcheck_cmd | head -n 1) /usr/sbin/mptcp-frontd; do
+	[ -f "$ROOTFS$f" ] || bad="$bad $f"
+done
+tap_is "$bad" "" "the entry point, the health check's program and -c's file are in the runtime tree"
 
 BIN=$STAGING/usr/sbin/mptcp-frontd
-out=$("$BIN" -t -c "$CTX/$(fact image_config)" 2>/dev/null)
+cmp -s "$BIN" "$ROOTFS/usr/sbin/mptcp-frontd"
+tap_check $? "the runtime tree's binary is the staged one"
+out=$("$BIN" -t -c "$ROOTFS$(fact image_config)" 2>/dev/null)
 rc=$?
-tap_is "$rc:$out" "0:$CTX/$(fact image_config): configuration OK" \
+tap_is "$rc:$out" "0:$ROOTFS$(fact image_config): configuration OK" \
 	"staged binary -t against the image's configuration"
 
-# Every library the binary links comes from a runtime package (libc6 is
-# in the base image); the runtime stage installs nothing but packages of
-# libraries the build links against (-l flags: OpenSSL may be there
-# before the binary needs it).
-# pkg_of FILE: the Debian package that ships a library file.
-pkg_of() {
-	local pkg
-	pkg=$(dpkg -S "$1" 2>/dev/null || dpkg -S "/usr$1" 2>/dev/null ||
-		dpkg -S "$(readlink -f "$1")" 2>/dev/null || echo "?")
-	printf '%s\n' "${pkg%%:*}"
-}
-mapfile -t libs < <(ldd "$BIN" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p')
-mapfile -t pkgs < <(for lib in "${libs[@]}"; do pkg_of "$lib"; done | sort -u)
-tap_diag "binary links: ${libs[*]}" "from packages: ${pkgs[*]}"
-runtime_pkgs=" $(fact runtime_packages | tr '\n' ' ') "
-missing=
-for pkg in "${pkgs[@]}"; do
-	[ "$pkg" = libc6 ] && continue
-	case $runtime_pkgs in
-	*" $pkg "*) ;;
-	*) missing="$missing $pkg" ;;
-	esac
-done
-tap_is "$missing" "" "the runtime stage installs every package the binary's libraries come from"
-
-# shellcheck disable=SC2016  # $(LIBS_COMMON) is for make
-link_flags=$(printf 'print-var:\n\t@echo $(LIBS_COMMON)\n' |
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory \
-		-C "$CTX" -f Makefile -f - print-var)
-mapfile -t linkable < <(for f in $link_flags; do
-	case $f in
-	-l*)
-		# Where the linker finds it, then the file the symlink names.
-		so=$(${CC:-cc} -print-file-name="lib${f#-l}.so")
-		case $so in /*) pkg_of "$(readlink -f "$so")" ;; esac
-		;;
-	esac
-done | sort -u)
-tap_diag "build links with: $link_flags" "from packages: ${linkable[*]}"
-extra=
-for pkg in $runtime_pkgs; do
-	case " ${linkable[*]} " in
-	*" $pkg "*) ;;
-	*) extra="$extra $pkg" ;;
-	esac
-done
-tap_is "$extra" "" "the runtime stage installs only packages of libraries the build links against"
+# The runtime tree is FROM scratch's whole image: the libraries are
+# exactly the files ldd names for the binary (and the loader, at the
+# binary's PT_INTERP path), the rest a fixed list; in particular no shell.
+(cd "$ROOTFS" && find . ! -type d | sed 's|^\.||' | LC_ALL=C sort) >"$T/rootfs.files"
+tap_diag "runtime tree ($(du -sk "$ROOTFS" | cut -f1) KiB): $(tr '\n' ' ' <"$T/rootfs.files")"
+ldd "$BIN" >"$T/ldd.log" 2>&1
+{
+	sed -n -e 's/^.* => \(\/[^ ]*\) (0x[0-9a-f]*)$/\1/p' \
+		-e 's/^[[:space:]]*\(\/[^ ]*\) (0x[0-9a-f]*)$/\1/p' "$T/ldd.log"
+	printf '%s\n' /usr/sbin/mptcp-frontd "$(fact image_config)" \
+		/etc/passwd /etc/group /etc/nsswitch.conf
+	grep -E '^/usr/share/doc/[^/]+/copyright$' "$T/rootfs.files"
+} | LC_ALL=C sort -u >"$T/rootfs.expected"
+tap_is "$(diff "$T/rootfs.expected" "$T/rootfs.files" | grep '^[<>]' | tr '\n' ' ')" "" \
+	"the runtime tree holds the binary, the libraries ldd names, the loader, the configuration, passwd, group, nsswitch.conf and copyright files, nothing else"
+lib_pkgs=$(sed -n 's/^.* => \(\/[^ ]*\) (0x.*/\1/p' "$T/ldd.log" | while read -r lib; do
+	dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null
+done | sed 's/:.*//' | LC_ALL=C sort -u | tr '\n' ' ')
+tap_is "$(sed -n 's|^/usr/share/doc/\([^/]*\)/copyright$|\1|p' "$T/rootfs.files" | tr '\n' ' ')" \
+	"$lib_pkgs" "a copyright file for each package of those libraries ($lib_pkgs)"
+tap_is "$(cut -d: -f1,3,4 "$ROOTFS/etc/passwd" | tr '\n' ' ')|$(cut -d: -f1,3 "$ROOTFS/etc/group" | tr '\n' ' ')" \
+	"root:0:0 mptcp-frontd:$(fact uid):$(fact gid) |root:0 mptcp-frontd:$(fact gid) " \
+	"passwd and group name the image's user $(fact uid):$(fact gid)"
 
 # ------------------------------------------------------------ 4: the pod
 
@@ -437,6 +431,15 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v setpriv >/d
 	tap_skip "pod network namespace replay" "needs root, ip, setpriv, nginx and MPTCP"
 	exit 0
 fi
+
+# The runtime tree alone runs the daemon: its loader, libraries and
+# passwd entry suffice (nothing from the host: chroot), as the image's
+# user.
+out=$(chroot --userspec="$(fact uid):$(fact gid)" "$ROOTFS" /usr/sbin/mptcp-frontd \
+	-t -c "$(fact image_config)" 2>"$T/chroot-t.err")
+rc=$?
+tap_is "$rc:$out" "0:$(fact image_config): configuration OK" \
+	"in the runtime tree alone (chroot, uid $(fact uid)), -t: configuration OK" "$T/chroot-t.err"
 
 make_netns POD || bail "cannot create a network namespace"
 # The pod's eth0 (one end of a veth pair whose other end stays in the
@@ -526,14 +529,20 @@ tap_like "$(printf '%s\n' "$status" | grep -E '^(Uid|CapPrm|CapEff):' | tr -s ' 
 	"^Uid: $uid $uid $uid $uid CapPrm: 0+ CapEff: 0+ \$" \
 	"its process has uid $uid and no capabilities"
 
-hc=$CTX/$(fact healthcheck_script)
-mapfile -t hc_args < <(fact healthcheck_args)
-ip netns exec "$POD" "${as_pod_user[@]}" "$hc" "${hc_args[@]}" >"$T/hc.out" 2>&1
-tap_check $? "the health check passes against the running daemon" "$T/hc.out"
-ip netns exec "$POD" "${as_pod_user[@]}" "$hc" 127.0.0.1:9 >"$T/hc-bad.out" 2>&1
+# The image's HEALTHCHECK command as the image runs it: inside the
+# runtime tree alone (chroot), as the image's user.
+mapfile -t hc_cmd < <(fact healthcheck_cmd)
+in_image=(chroot --userspec="$uid:$gid" "$ROOTFS")
+ip netns exec "$POD" "${in_image[@]}" "${hc_cmd[@]}" >"$T/hc.out" 2>&1
 rc=$?
-[ "$rc" -ne 0 ]
-tap_check $? "the health check fails where nothing answers (status $rc)"
+tap_like "$rc:$(cat "$T/hc.out")" "^0:mptcp-frontd: healthy: http://$(fact stats)/metrics: HTTP/1.1 200 OK" \
+	"the image's health check, run in the runtime tree, passes against the running daemon" \
+	"$T/hc.out"
+ip netns exec "$POD" "${in_image[@]}" "${hc_cmd[@]:0:2}" 127.0.0.1:9 >"$T/hc-bad.out" 2>&1
+rc=$?
+tap_is "$rc:$(cat "$T/hc-bad.out")" \
+	"1:mptcp-frontd: unhealthy: http://127.0.0.1:9/metrics: connect: Connection refused" \
+	"it fails where nothing answers, with the reason" "$T/hc-bad.out"
 
 # A client inside the pod's namespace on ::1: nginx must see ::1 (from the
 # PROXY header) while its real peer is mptcp-frontd on 127.0.0.1.

@@ -5,8 +5,14 @@
 #     (mmdebstrap) for debian:12-slim, Containerfile.nginx-standin (Debian's
 #     nginx) for the nginx:1.27 that the pod names;
 #  2. conf/container/Dockerfile built as it is (default target and
-#     mptcp-setup): the image runs as uid 10001, is small, answers -t, and
-#     without the port sysctl its non-root start on 443 is refused;
+#     mptcp-setup): the image is small and holds exactly the binary, the
+#     libraries its loader resolves inside the image, the configuration,
+#     passwd/group/nsswitch and the libraries' copyright files (no shell);
+#     it answers -t on a read-only root; run alone (its own USER, no
+#     capabilities) in a namespace of the test's with a TLS listener, it
+#     is uid 10001, healthy by its HEALTHCHECK, completes a TLS handshake
+#     and stops with 0; without the port sysctl its non-root start on 443
+#     is refused;
 #  3. the sidecar pod from conf/container/pod.yaml with podman play kube
 #     (three things podman 4.3 cannot express are rewritten, see below),
 #     on a bridge of its own with documentation addresses, a client in a
@@ -32,7 +38,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmd podman runc catatonit mmdebstrap ip flock
+require_cmd podman runc catatonit mmdebstrap ip flock openssl chroot
 require_mptcp
 require_netns
 "$PYTHON" -c 'import yaml' 2>/dev/null || skip_all "needs python3-yaml (a YAML parser)"
@@ -47,8 +53,10 @@ POD_V6=2001:db8:1::10
 CLI_V4=198.51.100.1
 CLI_V6=2001:db8:1::1
 IMAGE=mptcp-frontd:0.1.0
-# Bounds: the largest image this test accepts (bytes).
-MAX_IMAGE_BYTES=${MAX_IMAGE_BYTES:-100000000}
+# Bounds: the largest image this test accepts (bytes).  The runtime
+# stage is FROM scratch: 8.3 MB, libcrypto 4.7 MB of it; a Debian base
+# would add 75 MB.
+MAX_IMAGE_BYTES=${MAX_IMAGE_BYTES:-20000000}
 
 mkdir -p "$CACHE" "$RUNROOT" "$T/cni" "$T/ipam" || bail "cannot create podman's directories"
 # One run at a time uses the store, the bridge and the pod name.
@@ -99,8 +107,20 @@ EOF
 
 # A run that was killed may have left its pod and bridge behind.
 podman pod rm -f -t 0 web >/dev/null 2>&1
+podman rm -f -t 0 mfd-image >/dev/null 2>&1
 ip link del "$BRIDGE" 2>/dev/null
-at_exit "podman pod rm -f -t 5 web >/dev/null 2>&1; ip link del $BRIDGE 2>/dev/null"
+at_exit "podman pod rm -f -t 5 web >/dev/null 2>&1; podman rm -f -t 5 mfd-image >/dev/null 2>&1"
+at_exit "podman image unmount $IMAGE >/dev/null 2>&1; ip link del $BRIDGE 2>/dev/null"
+
+# proc_status CTR: the Uid, capability and NoNewPrivs lines of the
+# container's main process, on one line, read from the host (the image
+# has no shell to read them inside).
+proc_status() {
+	local pid
+	pid=$(podman inspect --format '{{.State.Pid}}' "$1") &&
+		grep -E '^(Uid|CapPrm|CapEff|CapBnd|NoNewPrivs):' "/proc/$pid/status" |
+		tr '\t\n' '  '
+}
 
 # podman_logs CTR FILE: the container's log (stdout and stderr) into FILE.
 podman_logs() {
@@ -162,21 +182,85 @@ tap_diag "image $IMAGE: $size bytes ($((size / 1000000)) MB)" \
 [ "$size" -le "$MAX_IMAGE_BYTES" ]
 tap_check $? "the image is at most $MAX_IMAGE_BYTES bytes ($size)"
 cfg=$(podman image inspect --format '{{.Config.User}}|{{.Config.Healthcheck.Test}}' "$IMAGE")
-tap_is "$cfg" "10001:10001|[CMD /usr/local/bin/mptcp-frontd-healthcheck 127.0.0.1:9090]" \
-	"image: user 10001:10001, HEALTHCHECK runs the health check"
+tap_is "$cfg" "10001:10001|[CMD /usr/sbin/mptcp-frontd --health-check 127.0.0.1:9090]" \
+	"image: user 10001:10001, HEALTHCHECK is the binary's --health-check (exec form)"
+
+# What is in it: the image's tree, mounted.  Its libraries are exactly
+# what its own loader resolves for the binary inside that tree (chroot:
+# nothing from the host), and nothing else is there but the fixed files.
+mnt=$(podman image mount "$IMAGE" 2>"$T/mount.log")
+tap_check $? "podman image mount $IMAGE" "$T/mount.log" || exit 1
+(cd "$mnt" && find . ! -type d | sed 's|^\.||' | LC_ALL=C sort) >"$T/image.files"
+tap_diag "image files: $(tr '\n' ' ' <"$T/image.files")"
+loader=$(grep -E '^/(usr/)?lib[^/]*/ld-linux[^/]*\.so\.[0-9]+$' "$T/image.files" | head -n 1)
+chroot "$mnt" "${loader:-/no-loader}" --list /usr/sbin/mptcp-frontd >"$T/image-ldd.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && ! grep -q 'not found' "$T/image-ldd.log"
+tap_check $? "inside the image, its own loader (${loader:-none}) resolves every library of the binary" \
+	"$T/image-ldd.log"
+{
+	sed -n -e 's/^.* => \(\/[^ ]*\) (0x[0-9a-f]*)$/\1/p' \
+		-e 's/^[[:space:]]*\(\/[^ ]*\) (0x[0-9a-f]*)$/\1/p' "$T/image-ldd.log"
+	printf '%s\n' /usr/sbin/mptcp-frontd /etc/mptcp-frontd/mptcp-frontd.ini \
+		/etc/passwd /etc/group /etc/nsswitch.conf
+	grep -E '^/usr/share/doc/[^/]+/copyright$' "$T/image.files"
+} | LC_ALL=C sort -u >"$T/image.expected"
+tap_is "$(diff "$T/image.expected" "$T/image.files" | grep '^[<>]' | tr '\n' ' ')" "" \
+	"the image holds the binary, those libraries, the configuration, passwd, group, nsswitch.conf and copyright files, nothing else"
+tap_is "$(cut -d: -f1,3,4 "$mnt/etc/passwd" | tr '\n' ' ')" "root:0:0 mptcp-frontd:10001:10001 " \
+	"its /etc/passwd has uid 10001 (and root)"
+podman image unmount "$IMAGE" >/dev/null 2>&1
 
 # The image alone (no pod securityContext): the configuration it carries
-# is valid, and it runs as uid 10001 with a read-only root.
-# (podman's stderr has complaints about systemd timers for health checks:
-# stdout only.)
+# is valid on a read-only root.  (podman's stderr has complaints about
+# systemd timers for health checks: stdout only.)
 out=$(podman run --rm --network none --read-only "$IMAGE" -t -c /etc/mptcp-frontd/mptcp-frontd.ini \
 	2>"$T/run-t.log")
 tap_is "$?:$out" "0:/etc/mptcp-frontd/mptcp-frontd.ini: configuration OK" \
 	"podman run --read-only $IMAGE -t: configuration OK" "$T/run-t.log"
-uid_of_image='while read -r k v; do [ "$k" = Uid: ] && echo "$v"; done </proc/self/status'
-out=$(podman run --rm --network none --read-only --entrypoint /bin/bash "$IMAGE" \
-	-c "$uid_of_image" 2>"$T/run-uid.log")
-tap_like "$out" $'^10001\t10001\t10001\t10001$' "a process in the image runs as uid 10001"
+
+# OpenSSL needs no file of its own in the image: a TLS listener's
+# certificate and key, mounted like the configuration, load and serve a
+# handshake.  The image runs with its own USER and no capabilities, in a
+# network namespace of the test's (so that a client can reach it).
+TLSD=$T/tls
+mkdir -p "$TLSD"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=image.test -keyout "$TLSD/key.pem" -out "$TLSD/cert.pem" 2>"$T/openssl.log" ||
+	bail "openssl cannot make a test certificate"
+printf '%s\n' '[global]' 'log = stderr' 'access_log = stderr' 'stats = 127.0.0.1:9090' \
+	'[listener:tls]' 'bind = 127.0.0.1:8443' 'mptcp = on' 'backend = 127.0.0.1:8080' \
+	'tls_cert = /etc/mptcp-frontd/cert.pem' 'tls_key = /etc/mptcp-frontd/key.pem' \
+	>"$TLSD/mptcp-frontd.ini"
+chmod 755 "$TLSD" && chmod 644 "$TLSD"/*
+make_netns IMGNS || bail "cannot create a network namespace"
+podman run -d --name mfd-image --network "ns:/run/netns/$IMGNS" --read-only --cap-drop ALL \
+	-v "$TLSD:/etc/mptcp-frontd:ro" "$IMAGE" >"$T/image-run.log" 2>&1
+tap_check $? "podman run $IMAGE alone, with a TLS listener" "$T/image-run.log"
+wait_log mfd-image 'mptcp-frontd .* ready \(pid 1\)' 30
+tap_check $? "it is ready, the container's PID 1" "$T/mfd-image.log"
+tap_like "$(proc_status mfd-image)" \
+	'^Uid: 10001 10001 10001 10001 CapPrm: 0+ CapEff: 0+ CapBnd: 0+ ' \
+	"a process of the image runs as uid 10001 (its USER) with no capabilities"
+podman healthcheck run mfd-image >"$T/image-hc.log" 2>&1
+rc=$?
+tap_is "$rc:$(podman inspect --format '{{.State.Health.Status}}' mfd-image)" "0:healthy" \
+	"its HEALTHCHECK (mptcp-frontd --health-check) runs in it: healthy" "$T/image-hc.log"
+ip netns exec "$IMGNS" timeout -k 2 10 openssl s_client -connect 127.0.0.1:8443 \
+	-servername image.test </dev/null >"$T/s_client.log" 2>&1
+grep -Eq '^(New|Reused), TLSv1\.3, Cipher is ' "$T/s_client.log" &&
+	grep -q 'subject=CN = image.test' "$T/s_client.log"
+tap_check $? "a TLS client completes a TLSv1.3 handshake with it and gets its certificate" \
+	"$T/s_client.log"
+podman exec mfd-image /bin/sh -c true >"$T/sh.log" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -qi 'no such file or directory' "$T/sh.log"
+tap_check $? "the image has no shell (podman exec /bin/sh: status $rc)" "$T/sh.log"
+podman stop -t 10 mfd-image >"$T/image-stop.log" 2>&1
+tap_is "$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' mfd-image)" "exited 0" \
+	"podman stop: it exits 0" "$T/image-stop.log"
+podman rm -f mfd-image >/dev/null 2>&1
+
 # Port 443 as non-root depends on the namespace's sysctl, not on a
 # capability: in a fresh namespace (unprivileged ports from 1024) it fails.
 timeout -k 5 60 podman run --rm --network none --read-only --cap-drop ALL "$IMAGE" \
@@ -199,7 +283,14 @@ tap_check $? "without net.ipv4.ip_unprivileged_port_start, the non-root start on
 # - spec.securityContext.sysctls are ignored: the same sysctls go to
 #   containers.conf's default_sysctls for the play kube run, which podman
 #   applies to the pod's infra container, the owner of its network
-#   namespace (containers that join it get none).
+#   namespace (containers that join it get none);
+# - an exec livenessProbe becomes a CMD-SHELL health check, the command
+#   joined with spaces and "|| exit 1" (or "|| kill 1") appended: it
+#   needs /bin/sh, which the image does not have (Kubernetes runs exec
+#   probes without a shell; readinessProbe podman ignores), and without
+#   the probe the container has no health check at all (play kube does
+#   not take the image's HEALTHCHECK).  The probes are dropped; the test
+#   runs each one as the kubelet does, podman exec of its command.
 "$PYTHON" - "$CDIR/pod.yaml" "$T/pod.yaml" "$POD_V4,$POD_V6" >"$T/sysctls" <<'PY' 2>"$T/pod-yaml.err"
 import sys, yaml
 docs = list(yaml.safe_load_all(open(sys.argv[1])))
@@ -212,6 +303,8 @@ for d in docs:
     spec["restartPolicy"] = "OnFailure"
     for c in spec["containers"]:
         c.pop("ports", None)
+        c.pop("livenessProbe", None)
+        c.pop("readinessProbe", None)
     for c in spec["initContainers"]:
         for e in c.get("env", []):
             if e["name"] == "POD_IPS":
@@ -219,7 +312,7 @@ for d in docs:
                 e["value"] = sys.argv[3]
 yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
 PY
-tap_check $? "pod.yaml rewritten for podman 4.3 (POD_IPS, ports, restartPolicy, sysctls)" \
+tap_check $? "pod.yaml rewritten for podman 4.3 (POD_IPS, ports, restartPolicy, sysctls, probes)" \
 	"$T/pod-yaml.err" || exit 1
 sed "s/^\[containers\]\$/&\ndefault_sysctls = [$(paste -sd, "$T/sysctls")]/" "$T/containers.conf" \
 	>"$T/play.conf"
@@ -248,15 +341,15 @@ grep -q '^net.mptcp.enabled = 1$' "$T/podns.log" &&
 	grep -q '^net.ipv4.ip_unprivileged_port_start = 443$' "$T/podns.log"
 tap_check $? "the pod's network namespace has the pod's sysctls" "$T/podns.log"
 
-st=$(podman exec web-mptcp-frontd /bin/bash -c \
-	'while read -r k v; do case $k in Uid:|CapPrm:|CapEff:|CapBnd:|NoNewPrivs:) echo "$k $v";; esac; done </proc/1/status' 2>&1)
-tap_is "$(printf '%s\n' "$st" | tr '\t\n' '  ')" \
+tap_is "$(proc_status web-mptcp-frontd)" \
 	"Uid: 10001 10001 10001 10001 CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 " \
 	"the sidecar runs as uid 10001, no capabilities at all, no new privileges"
 tap_is "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' web-mptcp-frontd)" true \
 	"its root file system is read-only"
-podman exec web-mptcp-frontd /bin/bash -c ': >/etc/mptcp-frontd/probe || : >/probe' \
-	>"$T/rofs.log" 2>&1
+# Written from the host through the process's root: the container's
+# mounts apply (the image has no shell to try it inside).
+frontd_pid=$(podman inspect --format '{{.State.Pid}}' web-mptcp-frontd)
+{ : >"/proc/$frontd_pid/root/probe"; } >"$T/rofs.log" 2>&1
 rc=$?
 [ "$rc" -ne 0 ] && grep -qi 'read-only' "$T/rofs.log"
 tap_check $? "writing to it fails: read-only file system (status $rc)" "$T/rofs.log"
@@ -290,18 +383,29 @@ grep -q "^$CLI_V4 .*\"GET / HTTP/1\.[01]\" 200 " "$T/access.log" &&
 tap_check $? "nginx's access log in its container has each client's own address" "$T/access.log"
 tap_diag_file "$T/access.log"
 
-# The health check: the image's, as the pod's liveness probe.
-tap_like "$(podman inspect --format '{{.Config.Healthcheck.Test}}' web-mptcp-frontd)" \
-	'/usr/local/bin/mptcp-frontd-healthcheck 127\.0\.0\.1:9090' \
-	"the pod's liveness probe became the container's health check"
-podman healthcheck run web-mptcp-frontd >"$T/hc.log" 2>&1
+# The pod's probes, run as the kubelet runs an exec probe: the command
+# in the container, no shell, healthy on status 0.  (The image's
+# HEALTHCHECK, the same command, ran with podman healthcheck run above.)
+for probe in livenessProbe readinessProbe; do
+	mapfile -t probe_cmd < <("$PYTHON" - "$CDIR/pod.yaml" "$probe" <<'PY'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "Pod":
+        for c in d["spec"]["containers"]:
+            if c["name"] == "mptcp-frontd":
+                print("\n".join(c[sys.argv[2]]["exec"]["command"]))
+PY
+	)
+	podman exec web-mptcp-frontd "${probe_cmd[@]}" >"$T/hc-$probe.log" 2>&1
+	rc=$?
+	tap_like "$rc:$(cat "$T/hc-$probe.log")" '^0:mptcp-frontd: healthy: http://127\.0\.0\.1:9090/metrics: HTTP/1\.1 200 OK' \
+		"the pod's $probe (${probe_cmd[*]}) run in the sidecar: healthy" "$T/hc-$probe.log"
+done
+podman exec web-mptcp-frontd /usr/sbin/mptcp-frontd --health-check 127.0.0.1:9 >"$T/hc-bad.log" 2>&1
 rc=$?
-tap_is "$rc:$(podman inspect --format '{{.State.Health.Status}}' web-mptcp-frontd)" "0:healthy" \
-	"podman healthcheck run: healthy" "$T/hc.log"
-podman exec web-mptcp-frontd /usr/local/bin/mptcp-frontd-healthcheck 127.0.0.1:9 >"$T/hc-bad.log" 2>&1
-rc=$?
-[ "$rc" -ne 0 ]
-tap_check $? "the health check fails where nothing answers (status $rc)"
+tap_is "$rc:$(cat "$T/hc-bad.log")" \
+	"1:mptcp-frontd: unhealthy: http://127.0.0.1:9/metrics: connect: Connection refused" \
+	"the health check fails where nothing answers, with its reason" "$T/hc-bad.log"
 
 # Reload.
 podman kill --signal HUP web-mptcp-frontd >"$T/hup.log" 2>&1
