@@ -186,6 +186,14 @@ enum relay_result relay_pump_copy(struct relay_dir *d, struct xport *from,
 		}
 		d->bytes += (uint64_t)n;
 		d->len = (uint32_t)n;
+		if (n == RELAY_BUF_SIZE && !d->copy && xport_is_raw(from) &&
+		    xport_is_raw(to)) {
+			/* Bulk: relay_pump splices from here on. */
+			d->bulk = 1;
+			if (relay_flush_buf(d, to, err) < 0)
+				return RELAY_DST_ERROR;
+			break;
+		}
 		if (take_buffered(d, from, err) < 0)
 			return RELAY_SRC_ERROR;
 		if (d->len < RELAY_SMALL_READ && !xport_pending(from)) {
@@ -219,5 +227,13 @@ enum relay_result relay_pump(struct relay_dir *d, struct xport *from,
 	if (joined > 0)
 		return relay_flush_buf(d, to, err) < 0 ? RELAY_DST_ERROR
 		                                       : RELAY_OK;
+	/* Small messages are copied (relay.h); relay_pump_copy sets bulk
+	 * when a read fills its buffer, and splicing goes on from there. */
+	if (!d->bulk) {
+		enum relay_result r = relay_pump_copy(d, from, to, err);
+
+		if (r != RELAY_OK || !d->bulk || relay_pending(d) || d->eof)
+			return r;
+	}
 	return relay_pump_splice(d, from, to, err);
 }
