@@ -396,8 +396,8 @@ if wanted tls; then
 	"${CC:-cc}" -O2 -shared -fPIC -o "$tls/noresume.so" "$here/noresume.c" -ldl \
 		>"$tls/cc.log" 2>&1 || { show_log cc "$tls/cc.log"; die "cannot build noresume.so"; }
 
-	# The unix backend only in the full mode: --quick stays under two
-	# minutes with the TCP backend alone.
+	# The unix backend only in the full mode: --quick takes a few
+	# minutes less with the TCP backend alone.
 	tls_backends=(tcp unix)
 	[ "$quick" = 1 ] && tls_backends=(tcp)
 	for b in "${tls_backends[@]}"; do
