@@ -5,7 +5,7 @@
 #include "addr.h"
 
 enum backend_connect_status {
-	BACKEND_CONNECTED,      /* done at once (typical for unix sockets) */
+	BACKEND_CONNECTED,      /* done at once (unix sockets, loopback TCP) */
 	BACKEND_IN_PROGRESS,    /* wait for writability, then backend_connect_result */
 	BACKEND_RETRY,          /* unix socket backlog full: try again shortly */
 	BACKEND_FAILED,         /* *err holds the errno */

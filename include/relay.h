@@ -2,8 +2,14 @@
  * xport: a raw socket or TLS) and written to another.  Two data paths
  * share this interface:
  *   splice  socket -> pipe -> socket in the kernel (relay_splice.c), for
- *           two raw sockets; the pipe is taken from a pool when data first
- *           flows and returned when the direction drains
+ *           bulk between two raw sockets; the pipe is taken from a pool
+ *           when data first flows and returned when the direction drains.
+ *           Small messages (requests, responses, a keep-alive exchange)
+ *           are copied even there: a read and a write cost the same calls
+ *           as two splices and less CPU (no pipe pages to fill and free);
+ *           a read that fills the buffer switches the direction to splice
+ *           for good (a bulk transfer's splice-ins often come back small
+ *           when the source is the slower side: no switching back)
  *   copy    xport_recv / xport_send through one bounded buffer (relay.c):
  *           wherever an end is not a raw socket (TLS), where splice is
  *           refused (EINVAL) or turned off
@@ -37,6 +43,7 @@ struct relay_dir {
 	uint8_t eof;            /* source sent FIN */
 	uint8_t shut;           /* FIN passed on with shutdown(SHUT_WR) */
 	uint8_t copy;           /* use the read/write path */
+	uint8_t bulk;           /* splice: a read has filled the buffer */
 	uint8_t fin_by_close;   /* the caller closes `to` right after EOF:
 	                           close() sends the FIN, skip shutdown() */
 	uint8_t more;           /* the last pump stopped (for fairness) with

@@ -16,7 +16,7 @@ PACKAGES="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libinih-dev check nginx libnginx-mod-stream libnginx-mod-mail mptcpd mptcpize curl
 iproute2 nftables python3 procps python3-yaml systemd util-linux haproxy wrk
 openssl clang libclang-rt-14-dev bsdutils podman runc catatonit mmdebstrap
-chromium"
+chromium linux-perf strace"
 
 install_packages() {
 	local missing=()

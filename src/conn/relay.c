@@ -105,7 +105,8 @@ int relay_pass_eof(struct relay_dir *d, struct xport *to, int *err)
  * client already sent (its request, usually; on TLS, what came with its
  * Finished) behind the header, so that both leave in one segment and the
  * backend reads them at once -- one write instead of two, and one read
- * less for the backend.  Returns -1 on a read error (*err set). */
+ * less for the backend.  Returns 1 when the read came back short (the
+ * socket had no more), 0 otherwise, -1 on a read error (*err set). */
 static int join_first_bytes(struct relay_dir *d, struct xport *from, int *err)
 {
 	size_t room = RELAY_BUF_SIZE - d->off - d->len;
@@ -117,6 +118,7 @@ static int join_first_bytes(struct relay_dir *d, struct xport *from, int *err)
 	if (n > 0) {
 		d->len += (uint32_t)n;
 		d->bytes += (uint64_t)n;
+		return (size_t)n < room && !xport_pending(from);
 	} else if (n == 0) {
 		d->eof = 1;
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -184,6 +186,14 @@ enum relay_result relay_pump_copy(struct relay_dir *d, struct xport *from,
 		}
 		d->bytes += (uint64_t)n;
 		d->len = (uint32_t)n;
+		if (n == RELAY_BUF_SIZE && !d->copy && xport_is_raw(from) &&
+		    xport_is_raw(to)) {
+			/* Bulk: relay_pump splices from here on. */
+			d->bulk = 1;
+			if (relay_flush_buf(d, to, err) < 0)
+				return RELAY_DST_ERROR;
+			break;
+		}
 		if (take_buffered(d, from, err) < 0)
 			return RELAY_SRC_ERROR;
 		if (d->len < RELAY_SMALL_READ && !xport_pending(from)) {
@@ -203,10 +213,27 @@ enum relay_result relay_pump_copy(struct relay_dir *d, struct xport *from,
 enum relay_result relay_pump(struct relay_dir *d, struct xport *from,
                              struct xport *to, int *err)
 {
+	int joined;
+
 	d->more = 0;
-	if (join_first_bytes(d, from, err) < 0)
+	joined = join_first_bytes(d, from, err);
+	if (joined < 0)
 		return RELAY_SRC_ERROR;
 	if (d->copy || !xport_is_raw(from) || !xport_is_raw(to))
 		return relay_pump_copy(d, from, to, err);
+	/* The first read emptied the socket (a request, usually): send the
+	 * header with it and stop; a splice now would only say EAGAIN, one
+	 * failing call per connection.  Later bytes raise the event. */
+	if (joined > 0)
+		return relay_flush_buf(d, to, err) < 0 ? RELAY_DST_ERROR
+		                                       : RELAY_OK;
+	/* Small messages are copied (relay.h); relay_pump_copy sets bulk
+	 * when a read fills its buffer, and splicing goes on from there. */
+	if (!d->bulk) {
+		enum relay_result r = relay_pump_copy(d, from, to, err);
+
+		if (r != RELAY_OK || !d->bulk || relay_pending(d) || d->eof)
+			return r;
+	}
 	return relay_pump_splice(d, from, to, err);
 }

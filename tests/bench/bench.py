@@ -13,7 +13,12 @@ Subcommands:
   wrk                     one wrk run (keep-alive, one connection per
                           request, or one TLS handshake per request), parsed,
                           with an MPTCP counter check (and, over TLS, a
-                          check of the proxy's full/resumed handshake counts)
+                          check of the proxy's full/resumed handshake counts);
+                          the server's CPU time and context switches per
+                          request
+  syscalls                a short wrk run with the server's system calls
+                          counted (perf's raw_syscalls tracepoints, or
+                          strace -c -f): per request, failed ones, by name
   tls-probe               one TLS connection with openssl s_client: what the
                           proxy negotiates (version, suite, group, signature,
                           tickets), so the two proxies are seen to match
@@ -30,6 +35,7 @@ import os
 import platform
 import re
 import resource
+import select
 import socket
 import statistics
 import subprocess
@@ -102,11 +108,40 @@ class MptcpCheck:
                 "delta": delta, "ok": ok, "line": line}
 
 
-def proc_cpu_ticks(pid):
-    """utime + stime of a whole process (all its threads), in ticks."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+def pid_list(text):
+    """--pid: one PID or several, comma-separated (0 or empty: none)."""
+    return [int(p) for p in str(text).split(",") if p.strip() not in ("", "0")]
+
+
+def proc_cpu_ticks(pids):
+    """utime + stime of whole processes (all their threads), in ticks."""
+    total = 0
+    for pid in pid_list(pids):
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def proc_ctx_switches(pids):
+    """Voluntary + involuntary context switches of every thread."""
+    total = 0
+    for pid in pid_list(pids):
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{t}/status",
+                          encoding="ascii") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches:",
+                                            "nonvoluntary_ctxt_switches:")):
+                            total += int(line.split()[1])
+            except OSError:
+                continue  # a thread that ended meanwhile
+    return total
 
 
 def proc_rss_kib(pid):
@@ -229,6 +264,42 @@ def cmd_mptcp_listen_exec(a):
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
 
 
+# wrk's done() hook: the percentiles --latency does not print (p99.9).
+LATENCY_LUA = """
+done = function(summary, latency, requests)
+  for _, p in ipairs({50, 90, 99, 99.9}) do
+    io.write(string.format("pctl %g %d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def latency_script(out):
+    path = os.path.join(os.path.dirname(os.path.abspath(out)), "latency.lua")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="ascii") as f:
+            f.write(LATENCY_LUA)
+    return path
+
+
+def wrk_argv(a, script=None):
+    argv = ["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s",
+            "--latency"]
+    if script:
+        argv += ["-s", script]
+    if a.kind != "keepalive":
+        argv += ["-H", "Connection: close"]
+    argv.append(a.url)
+    if a.preload:
+        # mptcpize run sets LD_PRELOAD to its own library (replacing any
+        # value): add ours after it, inside the wrapped environment.
+        argv = ["sh", "-c", 'LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$0" '
+                'exec "$@"', a.preload] + argv
+    if a.mptcp:
+        argv = ["mptcpize", "run"] + argv
+    return argv
+
+
 def parse_wrk(out):
     res = {}
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -244,26 +315,18 @@ def parse_wrk(out):
     res["socket_errors"] = sum(map(int, m.groups())) if m else 0
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     res["non_2xx"] = int(m.group(1)) if m else 0
+    for pct, usec in re.findall(r"^pctl ([\d.]+) (\d+)$", out, re.M):
+        res[f"p{pct.replace('.', '_')}_ms"] = round(int(usec) / 1000, 3)
     return res
 
 
 def cmd_wrk(a):
-    argv = ["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s",
-            "--latency"]
-    if a.kind != "keepalive":
-        argv += ["-H", "Connection: close"]
-    argv.append(a.url)
-    if a.preload:
-        # mptcpize run sets LD_PRELOAD to its own library (replacing any
-        # value): add ours after it, inside the wrapped environment.
-        argv = ["sh", "-c", 'LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$0" '
-                'exec "$@"', a.preload] + argv
-    if a.mptcp:
-        argv = ["mptcpize", "run"] + argv
+    argv = wrk_argv(a, latency_script(a.out))
     tls_before = tls_handshakes(a) if a.kind.startswith("tls") else None
     check = MptcpCheck()
     rec = {"scenario": a.scenario, "test": a.kind, "cmd": " ".join(argv)}
-    t0 = proc_cpu_ticks(a.pid) if a.pid else 0
+    t0 = proc_cpu_ticks(a.pid)
+    cs0 = proc_ctx_switches(a.pid)
     try:
         p = subprocess.run(argv, capture_output=True, text=True,
                            timeout=a.duration + 30, check=False)
@@ -273,14 +336,17 @@ def cmd_wrk(a):
             rec["error"] = (p.stderr or p.stdout).strip()[-300:]
     except subprocess.TimeoutExpired:
         out, rec["error"] = "", "wrk did not finish in time"
-    t1 = proc_cpu_ticks(a.pid) if a.pid else 0
+    t1 = proc_cpu_ticks(a.pid)
+    cs1 = proc_ctx_switches(a.pid)
     rec.update(parse_wrk(out))
-    if a.pid and rec["requests"]:
+    if pid_list(a.pid) and rec["requests"]:
         # The proxy's CPU time (all threads) per request answered: with
-        # one connection per request, per TLS handshake as well.
+        # one connection per request, per TLS handshake as well.  For the
+        # direct rows, nginx's worker: the server's own cost.
         rec["proxy_cpu_s"] = (t1 - t0) / CLK_TCK
         rec["cpu_us_per_req"] = round(rec["proxy_cpu_s"] * 1e6
                                       / rec["requests"], 1)
+        rec["ctx_per_req"] = round((cs1 - cs0) / rec["requests"], 3)
     expect = a.connections if a.kind == "keepalive" else rec["requests"]
     rec["mptcp_check"] = check.finish(a.scenario, a.kind, expect, a.mptcp)
     if tls_before is not None:
@@ -292,11 +358,182 @@ def cmd_wrk(a):
                           f"{rec['socket_errors']} socket errors")
     log(f"  {a.scenario:<16} {a.kind:<11} "
         + (f"{rec['rps']:>10.0f} req/s  p50 {rec.get('p50_ms')} ms  "
-           f"p99 {rec.get('p99_ms')} ms" if rec.get("rps") else "FAILED")
-        + (f"  proxy CPU {rec['cpu_us_per_req']:.0f} µs/request"
+           f"p99 {rec.get('p99_ms')} ms  p99.9 {rec.get('p99_9_ms')} ms"
+           if rec.get("rps") else "FAILED")
+        + (f"  CPU {rec['cpu_us_per_req']:.0f} µs/req, "
+           f"{rec['ctx_per_req']:.2f} cs/req"
            if "cpu_us_per_req" in rec else "")
         + (f"  ({rec['warning']})" if rec.get("warning") else "")
         + (f"  ({rec['error']})" if rec.get("error") else ""))
+    append_record(a.out, rec)
+    return 0 if "error" not in rec else 1
+
+
+# ---------------------------------------------------------------- syscalls
+
+# Counted by name with perf (each named tracepoint costs perf about 40 ms
+# to open per thread, so not all of them); the rest shows as "other".
+SYSCALL_NAMES = ("accept4", "epoll_wait", "epoll_pwait", "epoll_ctl", "read",
+                 "write", "readv", "writev", "recvfrom", "sendto", "recvmsg",
+                 "sendmsg", "splice", "close", "socket", "connect",
+                 "setsockopt", "getsockopt", "getsockname", "getpeername",
+                 "pipe2", "shutdown", "fcntl", "ioctl", "clock_gettime")
+
+
+class PerfCounter:
+    """perf stat on running processes, started disabled and switched on
+    and off through its control FIFO, so that the count covers exactly the
+    client run and none of perf's own (slow) setup."""
+
+    def __init__(self, pids, workdir):
+        self.ctl = os.path.join(workdir, f"perf-ctl.{os.getpid()}")
+        self.ack = self.ctl + ".ack"
+        self.outf = self.ctl + ".out"
+        for f in (self.ctl, self.ack):
+            if os.path.exists(f):
+                os.unlink(f)
+            os.mkfifo(f)
+        events = ["-e", "raw_syscalls:sys_enter",
+                  "-e", "raw_syscalls:sys_exit", "--filter", "ret < 0",
+                  "-e", ",".join(f"syscalls:sys_enter_{n}"
+                                 for n in SYSCALL_NAMES)]
+        self.proc = subprocess.Popen(
+            ["perf", "stat", "-x,", "-o", self.outf, "-D", "-1", "--control",
+             f"fifo:{self.ctl},{self.ack}", "-p",
+             ",".join(map(str, pid_list(pids)))] + events,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Opened read-write so that neither side blocks in open().
+        self.ctl_fd = os.open(self.ctl, os.O_RDWR)
+        self.ack_fd = os.open(self.ack, os.O_RDWR)
+
+    def _command(self, word):
+        os.write(self.ctl_fd, word.encode() + b"\n")
+        deadline = time.monotonic() + 60
+        data = b""
+        while b"ack" not in data and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise OSError("perf stat exited: "
+                              + self.proc.stderr.read().decode()[-300:])
+            if select.select([self.ack_fd], [], [], 0.5)[0]:
+                data += os.read(self.ack_fd, 64)
+        if b"ack" not in data:
+            raise OSError(f"perf stat did not acknowledge '{word}'")
+
+    def start(self):
+        self._command("enable")
+
+    def stop(self):
+        self._command("disable")
+        self.proc.send_signal(2)
+        self.proc.wait(timeout=30)
+        os.close(self.ctl_fd)
+        os.close(self.ack_fd)
+        counts = {}
+        with open(self.outf, encoding="utf-8") as f:
+            for line in f:
+                parts = line.strip().split(",")
+                if len(parts) < 3 or line.startswith("#"):
+                    continue
+                val = int(parts[0]) if parts[0].isdigit() else 0
+                name = parts[2].split(":", 1)[-1]
+                if name == "sys_exit":
+                    counts["failed"] = val
+                elif name == "sys_enter":
+                    counts["total"] = val
+                else:
+                    counts[name.replace("sys_enter_", "")] = val
+        for f in (self.ctl, self.ack, self.outf):
+            os.unlink(f)
+        return counts
+
+
+class StraceCounter:
+    """strace -c -f on running processes: slower (it stops the process on
+    every call), but it also says which calls failed."""
+
+    def __init__(self, pids, workdir):
+        self.outf = os.path.join(workdir, f"strace.{os.getpid()}.out")
+        argv = ["strace", "-c", "-f", "-qq", "-o", self.outf]
+        for pid in pid_list(pids):
+            argv += ["-p", str(pid)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def start(self):
+        time.sleep(1.0)  # attached to every thread by then
+
+    def stop(self):
+        self.proc.send_signal(2)
+        self.proc.wait(timeout=30)
+        counts = {"total": 0, "failed": 0, "errors": {}}
+        with open(self.outf, encoding="utf-8") as f:
+            for line in f:
+                # % time  seconds  usecs/call  calls  [errors]  syscall
+                parts = line.split()
+                if len(parts) < 5 or not parts[3].isdigit():
+                    continue
+                name, calls = parts[-1], int(parts[3])
+                errors = int(parts[4]) if len(parts) == 6 else 0
+                if name == "total":
+                    counts["total"], counts["failed"] = calls, errors
+                else:
+                    counts[name] = calls
+                    if errors:
+                        counts["errors"][name] = errors
+        os.unlink(self.outf)
+        return counts
+
+
+def cmd_syscalls(a):
+    """System calls per request (keep-alive) or per connection (one
+    request per connection) over a short wrk run; wrk's requests are the
+    divisor, so the connections still open at its end add up to 50 to the
+    count (well under 1% of a run)."""
+    rec = {"scenario": a.scenario, "test": f"{a.kind}-syscalls",
+           "tool": a.tool}
+    workdir = os.path.dirname(os.path.abspath(a.out))
+    argv = wrk_argv(a)
+    rec["cmd"] = " ".join(argv)
+    counter = None
+    try:
+        counter = (PerfCounter if a.tool == "perf" else StraceCounter)(
+            a.pid, workdir)
+        counter.start()
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=a.duration + 30, check=False)
+        counts = counter.stop()
+        counter = None
+        res = parse_wrk(p.stdout)
+        n = res["requests"]
+        if not n:
+            raise ValueError("wrk reported no requests")
+        rec["requests"] = n
+        rec["syscalls_per_req"] = round(counts.pop("total") / n, 2)
+        rec["failed_per_req"] = round(counts.pop("failed") / n, 2)
+        errors = counts.pop("errors", {})
+        named = {k: round(v / n, 2) for k, v in counts.items()
+                 if round(v / n, 2)}
+        other = rec["syscalls_per_req"] - sum(named.values())
+        if a.tool == "perf" and other > 0.005:
+            named["other"] = round(other, 2)
+        rec["by_name"] = dict(sorted(named.items(), key=lambda kv: -kv[1]))
+        if errors:
+            rec["errors_per_req"] = {k: round(v / n, 2)
+                                     for k, v in errors.items()}
+    except (OSError, ValueError, subprocess.SubprocessError) as e:
+        rec["error"] = f"{type(e).__name__}: {e}"
+        if counter is not None:
+            counter.proc.kill()
+            counter.proc.wait()
+    unit = "request" if a.kind == "keepalive" else "connection"
+    log(f"  {a.scenario:<16} {a.kind:<11} "
+        + (f"{rec['syscalls_per_req']:.2f} syscalls/{unit} "
+           f"({rec['failed_per_req']:.2f} failed; {a.tool}): "
+           + ", ".join(f"{k} {v:g}" for k, v in rec["by_name"].items())
+           + ("; errors: " + ", ".join(f"{k} {v:g}" for k, v in
+                                        rec["errors_per_req"].items())
+              if rec.get("errors_per_req") else "")
+           if "error" not in rec else f"FAILED ({rec['error']})"))
     append_record(a.out, rec)
     return 0 if "error" not in rec else 1
 
@@ -436,10 +673,10 @@ def cmd_bulk(a):
     ticks = 0
     bytes_total = 0
     for _ in range(a.runs):
-        t0 = proc_cpu_ticks(a.pid) if a.pid else 0
+        t0 = proc_cpu_ticks(a.pid)
         p = subprocess.run(argv, capture_output=True, text=True,
                            timeout=a.timeout + 10, check=False)
-        t1 = proc_cpu_ticks(a.pid) if a.pid else 0
+        t1 = proc_cpu_ticks(a.pid)
         fields = p.stdout.split()
         if p.returncode != 0 or len(fields) != 3 or fields[0] != "200" \
                 or int(fields[1]) != a.size:
@@ -455,7 +692,7 @@ def cmd_bulk(a):
     if rec["runs"]:
         rec["gbps"] = round(statistics.median(
             r["gbps"] for r in rec["runs"]), 3)
-        if a.pid:
+        if pid_list(a.pid):
             rec["cpu_s_per_gib"] = round(ticks / CLK_TCK
                                          / (bytes_total / GIB), 3)
     rec["mptcp_check"] = check.finish(a.scenario, "bulk", len(rec["runs"]),
@@ -575,14 +812,17 @@ def cmd_idle(a):
 
 # ---------------------------------------------------------------- report
 
-SYSTEMS = ("direct", "direct-mptcp", "haproxy", "frontd")
+SYSTEMS = ("direct", "limit", "haproxy", "haproxy3", "frontd")
+HEADS = ("direct", "limit", "HAProxy 2.6", "HAProxy 3", "mptcp-frontd")
 BACKENDS = ("tcp", "unix")
 
 
-def scenario_name(system, backend, family=""):
+def scenario_name(system, backend, family="", limit="nginx-multipath"):
     """The scenario behind a table cell; TLS rows have no direct ones."""
-    if system.startswith("direct"):
-        return None if family == "tls" else system
+    if system in ("direct", "limit"):
+        if family == "tls":
+            return None
+        return limit if system == "limit" else system
     return f"{system}-{family}-{backend}" if family else f"{system}-{backend}"
 
 
@@ -594,6 +834,10 @@ def fmt(v, digits):
     return f"{v:,.{digits}f}"
 
 
+WRK_KEYS = ("rps", "p50_ms", "p99_ms", "p99_9_ms", "cpu_us_per_req",
+            "ctx_per_req")
+
+
 def figures(records):
     """{scenario: {figure_key: value}} from the raw records."""
     out = {}
@@ -601,8 +845,11 @@ def figures(records):
         f = out.setdefault(r["scenario"], {})
         t = r["test"]
         if t in ("keepalive", "close", "tls-full", "tls-resumed"):
-            for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req"):
+            for k in WRK_KEYS:
                 f[f"{t}.{k}"] = r.get(k) if "error" not in r else None
+        elif t.endswith("-syscalls"):
+            for k in ("syscalls_per_req", "failed_per_req"):
+                f[f"{t}.{k}"] = r.get(k)
         elif t == "bulk":
             f["bulk.gbps"] = r.get("gbps")
             f["bulk.cpu_s_per_gib"] = r.get("cpu_s_per_gib")
@@ -626,53 +873,95 @@ def ratio(a, b):
     return a / b
 
 
-# (label, figure key, digits, target: (kind, value) or per-backend dict
-#  [, family: "tls" for the TLS-terminating scenarios *-tls-BACKEND])
+# Targets: (against, kind, value); against is the column the ratio is
+# taken to ("haproxy3": issue 14's targets; "haproxy": the older issue 3
+# and 6 ones against HAProxy 2.6; None: an absolute bound), or a dict per
+# backend.  LIM: the row also gets mptcp-frontd ÷ the no-proxy limit (rates
+# and latencies; for CPU, memory and system calls the direct and limit
+# columns show nginx's own figures, which is no ratio to aim at).
+LIM = "limit"
 ROWS = (
-    ("keep-alive req/s", "keepalive.rps", 0, (">=", 1.1)),
-    ("keep-alive p50 ms", "keepalive.p50_ms", 2, None),
-    ("keep-alive p99 ms", "keepalive.p99_ms", 2, ("<=", 1.0)),
-    ("new conn/request req/s", "close.rps", 0, (">=", 1.5)),
-    ("new conn/request p99 ms", "close.p99_ms", 2, ("<=", 1.0)),
+    # (label, figure key, digits, target[, family][, LIM])
+    ("keep-alive req/s", "keepalive.rps", 0, ("haproxy", ">=", 1.1), "", LIM),
+    ("keep-alive p50 ms", "keepalive.p50_ms", 2, None, "", LIM),
+    ("keep-alive p99 ms", "keepalive.p99_ms", 2, ("haproxy3", "<=", 1.0),
+     "", LIM),
+    ("keep-alive p99.9 ms", "keepalive.p99_9_ms", 2, None, "", LIM),
+    ("keep-alive CPU µs/request", "keepalive.cpu_us_per_req", 1,
+     ("haproxy3", "<=", 0.8)),
+    ("keep-alive syscalls/request", "keepalive-syscalls.syscalls_per_req", 2,
+     None),
+    ("keep-alive context switches/request", "keepalive.ctx_per_req", 3,
+     None),
+    ("new conn/request req/s", "close.rps", 0, ("haproxy3", ">=", 1.1), "",
+     LIM),
+    ("new conn/request p50 ms", "close.p50_ms", 2, None, "", LIM),
+    ("new conn/request p99 ms", "close.p99_ms", 2, ("haproxy", "<=", 1.0),
+     "", LIM),
+    ("new conn/request p99.9 ms", "close.p99_9_ms", 2, None, "", LIM),
+    ("new conn/request CPU µs/request", "close.cpu_us_per_req", 1,
+     ("haproxy3", "<=", 0.7)),
+    ("new conn syscalls/connection", "close-syscalls.syscalls_per_req", 2,
+     (None, "<=", 15)),
+    ("new conn failed syscalls/connection", "close-syscalls.failed_per_req",
+     2, None),
+    ("new conn context switches/request", "close.ctx_per_req", 3, None),
     ("bulk Gbit/s (median)", "bulk.gbps", 2,
-     {"tcp": (">=", 1.5), "unix": (">=", 1.0)}),
-    ("bulk proxy CPU s/GiB", "bulk.cpu_s_per_gib", 2, ("<=", 0.7)),
+     {"tcp": ("haproxy", ">=", 1.5), "unix": ("haproxy", ">=", 1.0)}, "",
+     LIM),
+    ("bulk CPU s/GiB", "bulk.cpu_s_per_gib", 2,
+     {"tcp": ("haproxy", "<=", 0.7), "unix": ("haproxy3", "<=", 0.7)}),
     ("proxy RSS at start MiB", "memory.base_rss_mib", 1, None),
     ("idle RSS KiB/conn @{small}", "memory.small.kib_per_conn", 2,
-     ("abs<=", 1.0)),
+     (None, "abs<=", 1.0)),
     ("fresh request @{small} held", "memory.small.fresh_ok", 0,
-     ("true", None)),
+     (None, "true", None)),
     ("idle RSS KiB/conn @{large}", "memory.large.kib_per_conn", 2,
-     ("abs<=", 1.0)),
+     (None, "abs<=", 1.0)),
     ("fresh request @{large} held", "memory.large.fresh_ok", 0,
-     ("true", None)),
+     (None, "true", None)),
     ("proxy RSS @{large} held MiB", "memory.large.rss_mib", 1, None),
     ("kernel slab KiB/conn @{large} (host)",
      "memory.large.slab_kib_per_conn", 1, None),
     # Each request on a new connection: one TLS 1.3 handshake per request.
-    ("TLS full handshakes/s", "tls-full.rps", 0, (">=", 1.0), "tls"),
-    ("TLS full handshake p99 ms", "tls-full.p99_ms", 2, None, "tls"),
-    ("TLS full handshake proxy CPU µs", "tls-full.cpu_us_per_req", 0, None,
+    ("TLS full handshakes/s", "tls-full.rps", 0, ("haproxy", ">=", 1.0),
      "tls"),
-    ("TLS resumed handshakes/s", "tls-resumed.rps", 0, (">=", 1.0), "tls"),
+    ("TLS full handshake p99 ms", "tls-full.p99_ms", 2, None, "tls"),
+    ("TLS full handshake p99.9 ms", "tls-full.p99_9_ms", 2, None, "tls"),
+    ("TLS full handshake CPU µs", "tls-full.cpu_us_per_req", 0,
+     ("haproxy3", "<=", 0.9), "tls"),
+    ("TLS full handshake context switches", "tls-full.ctx_per_req", 3, None,
+     "tls"),
+    ("TLS resumed handshakes/s", "tls-resumed.rps", 0, ("haproxy", ">=", 1.0),
+     "tls"),
     ("TLS resumed handshake p99 ms", "tls-resumed.p99_ms", 2, None, "tls"),
-    ("TLS resumed handshake proxy CPU µs", "tls-resumed.cpu_us_per_req", 0,
+    ("TLS resumed handshake CPU µs", "tls-resumed.cpu_us_per_req", 0,
      None, "tls"),
-    ("TLS bulk Gbit/s (median)", "bulk.gbps", 2, (">=", 1.0), "tls"),
-    ("TLS bulk proxy CPU s/GiB", "bulk.cpu_s_per_gib", 2, None, "tls"),
+    ("TLS bulk Gbit/s (median)", "bulk.gbps", 2, ("haproxy", ">=", 1.0),
+     "tls"),
+    ("TLS bulk CPU s/GiB", "bulk.cpu_s_per_gib", 2, ("haproxy3", "<=", 0.8),
+     "tls"),
 )
+TARGET_REF = {"haproxy": " H2.6", "haproxy3": " H3", None: ""}
 
 
-def judge(target, fd, hp, r):
+def judge(target, vals):
+    """(target text, met) of one cell row."""
     if target is None:
         return "", ""
-    kind, val = target
+    ref, kind, val = target
+    fd = vals["frontd"]
     if kind == "true":
         return "answered", ("" if fd is None else "yes" if fd else "NO")
-    if kind == "abs<=":
-        text = f"≤ {val:g} KiB"
-        return text, ("" if fd is None else "yes" if fd <= val else "no")
-    text = f"{'≥' if kind == '>=' else '≤'} {val:g}×"
+    if ref is None:
+        sign = "≤" if kind in ("<=", "abs<=") else "≥"
+        text = f"{sign} {val:g}" + (" KiB" if kind == "abs<=" else "")
+        if fd is None:
+            return text, ""
+        return text, "yes" if (fd <= val if sign == "≤" else fd >= val) \
+            else "no"
+    text = f"{'≥' if kind == '>=' else '≤'} {val:g}×{TARGET_REF[ref]}"
+    r = ratio(fd, vals[ref])
     if r is None:
         return text, ""
     met = r >= val if kind == ">=" else r <= val
@@ -687,31 +976,39 @@ def cmd_report(a):
     fig = figures(records)
     small = meta.get("idle_counts", ["small", "large"])[0]
     large = meta.get("idle_counts", ["small", "large"])[-1]
+    limit = meta.get("limit", "nginx-multipath")
     table = []
     lines = [
-        "| figure | backend | direct | direct-mptcp | HAProxy "
-        "| mptcp-frontd | frontd ÷ HAProxy | target | met |",
-        "|---|---|--:|--:|--:|--:|--:|---|---|",
+        "| figure | backend | " + " | ".join(HEADS)
+        + " | frontd ÷ H2.6 | frontd ÷ H3 | frontd ÷ limit | target | met |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
     ]
     for row in ROWS:
         label, key, digits, target = row[:4]
         family = row[4] if len(row) > 4 else ""
+        with_limit = len(row) > 5 and row[5] == LIM
         label = label.format(small=f"{small:,}", large=f"{large:,}")
         for backend in BACKENDS:
-            vals = {s: fig.get(scenario_name(s, backend, family), {}).get(key)
+            vals = {s: fig.get(scenario_name(s, backend, family, limit),
+                               {}).get(key)
                     for s in SYSTEMS}
-            r = ratio(vals["frontd"], vals["haproxy"])
+            rs = {"haproxy": ratio(vals["frontd"], vals["haproxy"]),
+                  "haproxy3": ratio(vals["frontd"], vals["haproxy3"]),
+                  "limit": ratio(vals["frontd"], vals["limit"])
+                           if with_limit else None}
             tgt = target.get(backend) if isinstance(target, dict) else target
-            ttext, met = judge(tgt, vals["frontd"], vals["haproxy"], r)
+            ttext, met = judge(tgt, vals)
             table.append({"figure": label, "key": key, "backend": backend,
                           **{s: vals[s] for s in SYSTEMS},
-                          "ratio_frontd_haproxy":
-                              round(r, 3) if r is not None else None,
+                          **{f"ratio_frontd_{k}":
+                             round(v, 3) if v is not None else None
+                             for k, v in rs.items()},
                           "target": ttext, "met": met})
             lines.append(
                 f"| {label} | {backend} | "
                 + " | ".join(fmt(vals[s], digits) for s in SYSTEMS)
-                + f" | {fmt(r, 2) + '×' if r is not None else '—'}"
+                + "".join(f" | {fmt(v, 2) + '×' if v is not None else '—'}"
+                          for v in rs.values())
                 + f" | {ttext} | {met} |")
     checks = [r["mptcp_check"] for r in records if "mptcp_check" in r]
     tls_checks = [r["tls_check"] for r in records if "tls_check" in r]
@@ -742,15 +1039,33 @@ def cmd_report(a):
         f"{meta.get('bulk_mib', '?')} MiB with curl, median of "
         f"{meta.get('bulk_runs', '?')}; memory: "
         f"{small:,} then {large:,} idle MPTCP connections held. "
-        "Ratios: mptcp-frontd ÷ HAProxy (lower is better for ms, "
-        "s/GiB and KiB). Load average at start "
+        f"Limit: `{meta.get('limit', '?')}` ({meta.get('limit_what', '?')}), "
+        "no proxy. CPU µs, system calls and context switches per request "
+        "are the proxy's own (all threads; for `direct` and the limit, "
+        "nginx's worker); system calls counted with "
+        f"{meta.get('syscall_tool') or 'nothing (no perf, no strace)'} in a "
+        "separate short run. Ratios: mptcp-frontd ÷ HAProxy 2.6, ÷ HAProxy "
+        "3 and ÷ the limit (lower is better for ms, µs, s/GiB, KiB and "
+        "counts). Load average at start "
         f"{meta.get('loadavg_start', '?')}, at end "
         f"{meta.get('loadavg_end', '?')} (the run's own load included).",
         "",
     ]
     if meta.get("tls"):
         head[-1:-1] = ["", meta["tls"]]
-    tail = ["", "MPTCP checks (server-side MPTcpExt counter deltas):", ""]
+    tail = []
+    sysrecs = [r for r in records if r["test"].endswith("-syscalls")
+               and "by_name" in r]
+    if sysrecs:
+        tail += ["", "System calls per request (keep-alive) and per "
+                 "connection (new connection per request), by name:", ""]
+        for r in sysrecs:
+            tail.append(
+                f"    {r['scenario']:<16} {r['test']:<18} "
+                f"{r['syscalls_per_req']:6.2f} ({r['failed_per_req']:.2f} "
+                "failed): " + ", ".join(f"{k} {v:g}"
+                                        for k, v in r["by_name"].items()))
+    tail += ["", "MPTCP checks (server-side MPTcpExt counter deltas):", ""]
     tail += [f"    {c['line']}" for c in checks]
     if probes or tls_checks:
         tail += ["", "TLS as negotiated (openssl s_client), and the proxies' "
@@ -808,8 +1123,9 @@ def main():
     p.add_argument("--duration", type=int, required=True)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--mptcp", action="store_true")
-    p.add_argument("--pid", type=int, default=0,
-                   help="proxy whose CPU time per request is counted")
+    p.add_argument("--pid", default="",
+                   help="PID[,PID...] whose CPU time and context switches "
+                   "per request are counted")
     p.add_argument("--preload", default="",
                    help="a library added to wrk's LD_PRELOAD (noresume.so)")
     p.add_argument("--frontd-stats", default="",
@@ -818,6 +1134,19 @@ def main():
                    help="HAProxy stats socket (TLS handshake counts)")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_wrk)
+
+    p = sub.add_parser("syscalls")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--kind", required=True, choices=("keepalive", "close"))
+    p.add_argument("--url", required=True)
+    p.add_argument("--duration", type=int, required=True)
+    p.add_argument("--connections", type=int, default=50)
+    p.add_argument("--mptcp", action="store_true")
+    p.add_argument("--pid", required=True,
+                   help="PID[,PID...] whose system calls are counted")
+    p.add_argument("--tool", choices=("perf", "strace"), default="perf")
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_syscalls, preload="")
 
     p = sub.add_parser("tls-probe")
     p.add_argument("--scenario", required=True)
@@ -832,8 +1161,8 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--runs", type=int, required=True)
-    p.add_argument("--pid", type=int, default=0,
-                   help="proxy whose CPU time is counted (0: none)")
+    p.add_argument("--pid", default="",
+                   help="PID[,PID...] whose CPU time is counted (0: none)")
     p.add_argument("--timeout", type=int, default=60)
     p.add_argument("--mptcp", action="store_true")
     p.add_argument("--out", required=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# mptcp-frontd benchmark: nginx direct, nginx under mptcpize, HAProxy 2.6
-# and mptcp-frontd side by side, in one run, on loopback.
+# mptcp-frontd benchmark: nginx direct, nginx on an MPTCP listener (the
+# limit), HAProxy 2.6, HAProxy 3 and mptcp-frontd side by side, in one run,
+# on loopback.
 #
 #   tests/bench/run.sh [--quick] [--json FILE] [--frontd PATH] [--out DIR]
 #                      [--only keepalive,close,bulk,memory,tls] [--serve]
@@ -46,9 +47,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$quick" = 1 ]; then
-	mode=quick duration=3 bulk_mib=256 bulk_runs=1 idle_counts=500,2000
+	mode=quick duration=3 bulk_mib=256 bulk_runs=1 idle_counts=500,2000 sys_duration=1
 else
-	mode=full duration=10 bulk_mib=1024 bulk_runs=3 idle_counts=2000,9000
+	mode=full duration=10 bulk_mib=1024 bulk_runs=3 idle_counts=2000,9000 sys_duration=2
 fi
 for t in ${only//,/ }; do
 	case "$t" in keepalive | close | bulk | memory | tls) ;;
@@ -169,7 +170,7 @@ wait_http() {
 }
 
 # ------------------------------------------------------------ prerequisites
-for tool in nginx haproxy wrk mptcpize curl python3; do
+for tool in nginx haproxy wrk mptcpize curl python3 flock; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (see tests/bench/README.md)"
 done
 # TLS: a throwaway certificate, and the no-resumption shim for wrk.
@@ -187,14 +188,38 @@ socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262).close()
 EOF
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
+# HAProxy 3 and nginx with `listen ... multipath` from a cached Debian sid
+# tree (sidroot.sh).  Its binaries run through the tree's own loader and
+# libraries, not chroot(2), so they see the work directory as it is.  No
+# tree: the haproxy3 rows are skipped and direct-mptcp is the limit.
+sid_run=()
+sid=$(bash "$here/sidroot.sh" 2>"/tmp/mptcp-bench-sidroot.$$") && [ -n "$sid" ] &&
+	sid_run=("$sid/usr/lib64/ld-linux-x86-64.so.2" --library-path
+		"$sid/usr/lib/x86_64-linux-gnu")
+sid_msg=$(cat "/tmp/mptcp-bench-sidroot.$$" 2>/dev/null)
+rm -f "/tmp/mptcp-bench-sidroot.$$"
+[ -n "$sid_msg" ] && printf '%s\n' "$sid_msg"
+if [ ${#sid_run[@]} -gt 0 ]; then
+	limit=nginx-multipath
+else
+	echo "run.sh: note: no Debian sid tree, so no HAProxy 3 rows, and the limit is nginx 1.22 under mptcpize (direct-mptcp)"
+	limit=direct-mptcp
+fi
+# Syscall counts: perf (raw_syscalls tracepoints) where it works, else strace.
+syscall_tool=""
+if perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+	syscall_tool=perf
+elif command -v strace >/dev/null; then
+	syscall_tool=strace
+else
+	echo "run.sh: note: neither perf nor strace works here: no system-call counts"
+fi
+
 # Work directory in /dev/shm: served files, configs, logs, sockets.
 wd=$(mktemp -d /dev/shm/mptcp-bench.XXXXXX) || die "mktemp in /dev/shm failed"
 # nginx workers run as nobody: they must read the files.
 chmod 755 "$wd"
-mkdir -p "$wd/www" "$wd/nginx/tmp" "$wd/nginx-mptcp/tmp" "$wd/haproxy-tcp" \
-	"$wd/haproxy-unix" "$wd/frontd-tcp" "$wd/frontd-unix" "$wd/tls" \
-	"$wd/haproxy-tls-tcp" "$wd/haproxy-tls-unix" "$wd/frontd-tls-tcp" \
-	"$wd/frontd-tls-unix" "$outdir" ||
+mkdir -p "$wd/www" "$wd/nginx/tmp" "$wd/$limit/tmp" "$wd/tls" "$outdir" ||
 	die "cannot create work directories"
 results="$wd/results.jsonl"
 : >"$results"
@@ -212,7 +237,8 @@ chmod -R a+rX "$wd/www"
 bulk_size=$((bulk_mib * 1024 * 1024))
 
 read -r p_direct p_pp p_mdirect p_ftcp p_funix p_fttcp p_ftunix p_fstcp p_fsunix \
-	< <(python3 "$bench_py" ports 9) || die "cannot pick free ports"
+	p_h3tcp p_h3unix p_h3ttcp p_h3tunix \
+	< <(python3 "$bench_py" ports 13) || die "cannot pick free ports"
 nginx_sock="$wd/nginx/pp.sock"
 
 # render TEMPLATE OUT KEY=VALUE...: fill @KEY@ placeholders.
@@ -226,16 +252,27 @@ render() {
 }
 
 # ------------------------------------------------------------ nginx
-start_nginx() { # NAME DIR CONF URL [wrapper...]
-	local name=$1 dir=$2 conf=$3 url=$4
+declare -A port pid_of stats_of
+# start_nginx NAME DIR CONF URL [command...]: the command defaults to nginx.
+# pid_of[NAME] is its worker (one), whose CPU time and system calls are
+# the server's own.
+start_nginx() {
+	local name=$1 dir=$2 conf=$3 url=$4 i
 	shift 4
-	nginx -t -q -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stderr.log" 2>&1 || {
+	[ $# -gt 0 ] || set -- nginx
+	"$@" -t -q -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stderr.log" 2>&1 || {
 		show_log "$name" "$dir/stderr.log"
 		die "$name: configuration rejected"
 	}
-	"$@" nginx -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stderr.log" 2>&1 &
+	"$@" -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stderr.log" 2>&1 &
 	started "$name" $!
 	wait_http "$name" $! "$dir/error.log" "$url"
+	for ((i = 0; i < 20; i++)); do
+		pid_of[$name]=$(cat "/proc/$!/task/$!/children" 2>/dev/null)
+		pid_of[$name]=${pid_of[$name]%% *}
+		[ -n "${pid_of[$name]}" ] && break
+		sleep 0.1
+	done
 }
 
 render "$here/conf/nginx.conf.in" "$wd/nginx/nginx.conf" \
@@ -245,24 +282,52 @@ start_nginx nginx "$wd/nginx" "$wd/nginx/nginx.conf" \
 	"http://127.0.0.1:$p_direct/small"
 status_url="http://127.0.0.1:$p_direct/nginx_status"
 
-render "$here/conf/nginx-mptcp.conf.in" "$wd/nginx-mptcp/nginx.conf" \
-	DIR="$wd/nginx-mptcp" WWW="$wd/www" PORT="$p_mdirect"
-start_nginx nginx-mptcp "$wd/nginx-mptcp" "$wd/nginx-mptcp/nginx.conf" \
-	"http://127.0.0.1:$p_mdirect/small" mptcpize run
-say "nginx ready: direct 127.0.0.1:$p_direct, PROXY 127.0.0.1:$p_pp and $nginx_sock; nginx under mptcpize 127.0.0.1:$p_mdirect"
+if [ "$limit" = nginx-multipath ]; then
+	render "$here/conf/nginx-mptcp.conf.in" "$wd/$limit/nginx.conf" \
+		DIR="$wd/$limit" WWW="$wd/www" PORT="$p_mdirect" LISTEN_OPTS="multipath "
+	start_nginx "$limit" "$wd/$limit" "$wd/$limit/nginx.conf" \
+		"http://127.0.0.1:$p_mdirect/small" "${sid_run[@]}" "$sid/usr/sbin/nginx"
+	limit_what="nginx $("${sid_run[@]}" "$sid/usr/sbin/nginx" -v 2>&1 | sed 's/.*nginx\///') with listen ... multipath"
+else
+	render "$here/conf/nginx-mptcp.conf.in" "$wd/$limit/nginx.conf" \
+		DIR="$wd/$limit" WWW="$wd/www" PORT="$p_mdirect" LISTEN_OPTS=""
+	start_nginx "$limit" "$wd/$limit" "$wd/$limit/nginx.conf" \
+		"http://127.0.0.1:$p_mdirect/small" mptcpize run nginx
+	limit_what="nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') under mptcpize"
+fi
+pid_of[direct]=${pid_of[nginx]}
+say "nginx ready: direct 127.0.0.1:$p_direct, PROXY 127.0.0.1:$p_pp and $nginx_sock; the limit ($limit: $limit_what) 127.0.0.1:$p_mdirect"
 
 # ------------------------------------------------------------ HAProxy
 # One instance per backend type, so that each one's CPU time and memory
-# belong to one scenario.
-declare -A port pid_of stats_of
+# belong to one scenario.  haproxy-*: HAProxy 2.6 on an inherited MPTCP
+# socket; haproxy3-*: HAProxy 3 from the sid tree on its own mptcp4@ bind.
 start_haproxy() { # SCENARIO BACKEND [TEMPLATE [KEY=VALUE...]]
-	local sc=$1 backend=$2 tpl=${3:-haproxy.cfg.in} dir="$wd/$1" i scheme=http
+	local sc=$1 backend=$2 tpl=${3:-haproxy.cfg.in} dir="$wd/$1" i scheme=http p
 	shift $(($# < 3 ? $# : 3))
-	render "$here/conf/$tpl" "$dir/haproxy.cfg" BACKEND="$backend" DIR="$dir" "$@"
+	mkdir -p "$dir" || die "cannot create $dir"
 	case "$tpl" in *tls*) scheme=https ;; esac
-	python3 "$bench_py" mptcp-listen-exec --env BENCH_LISTEN_FD \
-		--portfile "$dir/port" -- haproxy -db -f "$dir/haproxy.cfg" \
-		>"$dir/haproxy.log" 2>&1 &
+	case "$sc" in
+	haproxy3-*)
+		case "$sc" in
+		haproxy3-tcp) p=$p_h3tcp ;; haproxy3-unix) p=$p_h3unix ;;
+		haproxy3-tls-tcp) p=$p_h3ttcp ;; *) p=$p_h3tunix ;;
+		esac
+		render "$here/conf/$tpl" "$dir/haproxy.cfg" BACKEND="$backend" \
+			DIR="$dir" BIND="mptcp4@127.0.0.1:$p" "$@"
+		echo "$p" >"$dir/port"
+		"${sid_run[@]}" "$sid/usr/sbin/haproxy" -db -f "$dir/haproxy.cfg" \
+			>"$dir/haproxy.log" 2>&1 &
+		;;
+	*)
+		# shellcheck disable=SC2016 # HAProxy expands it, not the shell
+		render "$here/conf/$tpl" "$dir/haproxy.cfg" BACKEND="$backend" \
+			DIR="$dir" BIND='"fd@${BENCH_LISTEN_FD}"' "$@"
+		python3 "$bench_py" mptcp-listen-exec --env BENCH_LISTEN_FD \
+			--portfile "$dir/port" -- haproxy -db -f "$dir/haproxy.cfg" \
+			>"$dir/haproxy.log" 2>&1 &
+		;;
+	esac
 	started "$sc" $!
 	pid_of[$sc]=$!
 	for ((i = 0; i < 50; i++)); do
@@ -276,12 +341,20 @@ start_haproxy() { # SCENARIO BACKEND [TEMPLATE [KEY=VALUE...]]
 }
 start_haproxy haproxy-tcp "127.0.0.1:$p_pp"
 start_haproxy haproxy-unix "$nginx_sock"
-say "HAProxy ready: tcp backend 127.0.0.1:${port[haproxy-tcp]} (pid ${pid_of[haproxy-tcp]}), unix backend 127.0.0.1:${port[haproxy-unix]} (pid ${pid_of[haproxy-unix]})"
+say "HAProxy 2.6 ready: tcp backend 127.0.0.1:${port[haproxy-tcp]} (pid ${pid_of[haproxy-tcp]}), unix backend 127.0.0.1:${port[haproxy-unix]} (pid ${pid_of[haproxy-unix]})"
+h3=()
+if [ ${#sid_run[@]} -gt 0 ]; then
+	h3=(haproxy3)
+	start_haproxy haproxy3-tcp "127.0.0.1:$p_pp"
+	start_haproxy haproxy3-unix "$nginx_sock"
+	say "HAProxy 3 ready: tcp backend 127.0.0.1:${port[haproxy3-tcp]} (pid ${pid_of[haproxy3-tcp]}), unix backend 127.0.0.1:${port[haproxy3-unix]} (pid ${pid_of[haproxy3-unix]})"
+fi
 
 # ------------------------------------------------------------ mptcp-frontd
 start_frontd() { # SCENARIO PORT BACKEND [TEMPLATE [KEY=VALUE...]]
 	local sc=$1 p=$2 backend=$3 tpl=${4:-frontd.ini.in} dir="$wd/$1" w scheme=http
 	shift $(($# < 4 ? $# : 4))
+	mkdir -p "$dir" || die "cannot create $dir"
 	case "$tpl" in *tls*) scheme=https ;; esac
 	# `workers` arrives with issue 3: use it where this build knows it.
 	for w in "workers = auto" ""; do
@@ -323,8 +396,8 @@ if wanted tls; then
 	"${CC:-cc}" -O2 -shared -fPIC -o "$tls/noresume.so" "$here/noresume.c" -ldl \
 		>"$tls/cc.log" 2>&1 || { show_log cc "$tls/cc.log"; die "cannot build noresume.so"; }
 
-	# The unix backend only in the full mode: --quick stays under two
-	# minutes with the TCP backend alone.
+	# The unix backend only in the full mode: --quick takes a few
+	# minutes less with the TCP backend alone.
 	tls_backends=(tcp unix)
 	[ "$quick" = 1 ] && tls_backends=(tcp)
 	for b in "${tls_backends[@]}"; do
@@ -335,26 +408,34 @@ if wanted tls; then
 			hbackend=$nginx_sock fbackend="unix:$nginx_sock"
 			fport=$p_ftunix sport=$p_fsunix
 		fi
-		start_haproxy "haproxy-tls-$b" "$hbackend" haproxy-tls.cfg.in \
-			PEM="$tls/haproxy.pem" SUITE="$tls_suite"
+		for h in haproxy "${h3[@]}"; do
+			start_haproxy "$h-tls-$b" "$hbackend" haproxy-tls.cfg.in \
+				PEM="$tls/haproxy.pem" SUITE="$tls_suite"
+			tls_scenarios+=("$h-tls-$b")
+		done
 		start_frontd "frontd-tls-$b" "$fport" "$fbackend" \
 			frontd-tls.ini.in CERT="$tls/cert.pem" KEY="$tls/key.pem" \
 			SUITE="$tls_suite" STATS_PORT="$sport"
 		stats_of[frontd-tls-$b]="http://127.0.0.1:$sport/metrics"
-		tls_scenarios+=("haproxy-tls-$b" "frontd-tls-$b")
-		say "TLS ready, $b backend: HAProxy 127.0.0.1:${port[haproxy-tls-$b]} (pid ${pid_of[haproxy-tls-$b]}), mptcp-frontd 127.0.0.1:$fport (pid ${pid_of[frontd-tls-$b]}); ECDSA P-256 certificate, TLS 1.3, $tls_suite"
+		tls_scenarios+=("frontd-tls-$b")
+		say "TLS ready, $b backend: HAProxy 2.6 127.0.0.1:${port[haproxy-tls-$b]} (pid ${pid_of[haproxy-tls-$b]})${h3:+, HAProxy 3 127.0.0.1:${port[haproxy3-tls-$b]} (pid ${pid_of[haproxy3-tls-$b]})}, mptcp-frontd 127.0.0.1:$fport (pid ${pid_of[frontd-tls-$b]}); ECDSA P-256 certificate, TLS 1.3, $tls_suite"
 	done
 fi
 
 port[direct]=$p_direct
-port[direct-mptcp]=$p_mdirect
-# haproxy and frontd alternate so that each pair runs close in time.
-scenarios=(direct direct-mptcp haproxy-tcp frontd-tcp haproxy-unix frontd-unix)
-proxies=(haproxy-tcp frontd-tcp haproxy-unix frontd-unix)
+port[$limit]=$p_mdirect
+# The HAProxys and frontd alternate so that each set runs close in time.
+proxies=()
+for b in tcp unix; do
+	for h in haproxy "${h3[@]}" frontd; do
+		proxies+=("$h-$b")
+	done
+done
+scenarios=(direct "$limit" "${proxies[@]}")
 # tls_counters SCENARIO: where bench.py reads the proxy's handshake counts.
 tls_counters() {
 	case "$1" in
-	haproxy-*) echo --haproxy-sock "$wd/$1/admin.sock" ;;
+	haproxy*) echo --haproxy-sock "$wd/$1/admin.sock" ;;
 	frontd-*) echo --frontd-stats "${stats_of[$1]}" ;;
 	esac
 }
@@ -394,10 +475,21 @@ for kind in keepalive close; do
 	for sc in "${scenarios[@]}"; do
 		# shellcheck disable=SC2046
 		measure python3 "$bench_py" wrk --scenario "$sc" --kind "$kind" \
-			--url "http://127.0.0.1:${port[$sc]}/small" \
+			--url "http://127.0.0.1:${port[$sc]}/small" --pid "${pid_of[$sc]}" \
 			--duration "$duration" --out "$results" $(mptcp_flag "$sc") ||
 			failed=1
 		sleep 1
+	done
+	# System calls: a separate short run, so the counting does not touch
+	# the figures above.
+	[ -n "$syscall_tool" ] || continue
+	say "$kind: system calls per request, $syscall_tool during wrk -d${sys_duration}s"
+	for sc in "${scenarios[@]}"; do
+		# shellcheck disable=SC2046
+		measure python3 "$bench_py" syscalls --scenario "$sc" --kind "$kind" \
+			--url "http://127.0.0.1:${port[$sc]}/small" --pid "${pid_of[$sc]}" \
+			--tool "$syscall_tool" --duration "$sys_duration" --out "$results" \
+			$(mptcp_flag "$sc") || failed=1
 	done
 done
 
@@ -452,14 +544,15 @@ done
 versions=$(
 	printf '"%s", ' "$(nginx -v 2>&1 | sed 's/.*version: //')" \
 		"$(haproxy -v | head -n 1 | awk '{ print "HAProxy " $3 }')" \
+		${h3:+"$("${sid_run[@]}" "$sid/usr/sbin/haproxy" -v | head -n 1 | awk '{ print "HAProxy " $3 " (sid)" }')"} \
 		"$(wrk --version 2>&1 | head -n 1 | awk '{ print $1 " " $2 }')" \
 		"mptcp-frontd $("$frontd" -V 2>&1 | head -n 1 | awk '{ print $NF }')"
 )
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 tls_note=""
 wanted tls && tls_note="TLS rows: both proxies terminate TLS 1.3 ($tls_suite, ECDSA P-256 certificate, OpenSSL's default group) in front of the same nginx, session tickets on and no session cache on both; wrk -H 'Connection: close' over https, so one handshake per request: full handshakes with noresume.so (wrk may not reuse the previous session), resumed ones with plain wrk (it offers the last ticket); each checked on the proxy's counters. TLS bulk: curl -k --http1.1."
-meta=$(printf '{"mode": "%s", "loadavg_start": %s, "loadavg_end": %s, "date": "%s", "duration": %s, "bulk_mib": %s, "bulk_runs": %s, "idle_counts": [%s], "frontd_workers_auto": %s, "versions": [%s], "tls": "%s", "tls_suite": "%s"}' \
-	"$mode" "$load_start" "$load_end" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$duration" "$bulk_mib" \
+meta=$(printf '{"limit": "%s", "limit_what": "%s", "syscall_tool": "%s", "mode": "%s", "loadavg_start": %s, "loadavg_end": %s, "date": "%s", "duration": %s, "bulk_mib": %s, "bulk_runs": %s, "idle_counts": [%s], "frontd_workers_auto": %s, "versions": [%s], "tls": "%s", "tls_suite": "%s"}' \
+	"$limit" "$limit_what" "$syscall_tool" "$mode" "$load_start" "$load_end" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$duration" "$bulk_mib" \
 	"$bulk_runs" "$idle_counts" "$([ "$frontd_workers" = 1 ] && echo true || echo false)" \
 	"${versions%, }" "$tls_note" "$(wanted tls && echo "$tls_suite")")
 

@@ -38,7 +38,7 @@ rc=$?
 
 problems=""
 [ "$rc" -eq 0 ] || problems="$problems exit status $rc;"
-grep -q '^| figure | backend | direct | direct-mptcp | HAProxy | mptcp-frontd |' "$tmp/output" ||
+grep -q '^| figure | backend | direct | limit | HAProxy 2.6 | HAProxy 3 | mptcp-frontd |' "$tmp/output" ||
 	problems="$problems no table printed;"
 for row in 'keep-alive req/s' 'new conn/request req/s' 'bulk Gbit/s (median)' \
 	'idle RSS KiB/conn @2,000' 'TLS full handshakes/s' 'TLS bulk Gbit/s (median)'; do

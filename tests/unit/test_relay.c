@@ -255,6 +255,7 @@ START_TEST(test_splice_falls_back_to_copy)
 	ck_assert_int_ge(r.a, 0);
 	xport_init(&r.xa, r.a);
 	ck_assert_int_eq(r.d.copy, 0);
+	r.d.bulk = 1;           /* in a bulk transfer: splicing */
 	ck_assert_int_eq(pump(&r, &err), RELAY_OK);
 	ck_assert_int_eq(r.d.copy, 1);
 	ck_assert_int_eq(read(r.B, &v, sizeof(v)), (ssize_t)sizeof(v));
@@ -264,19 +265,66 @@ START_TEST(test_splice_falls_back_to_copy)
 }
 END_TEST
 
+/* On the splice path a small message is copied (no pipe taken); a read
+ * that fills the buffer switches to splice for good (a pipe is used, every
+ * byte arrives in order, a small message after it too). */
+START_TEST(test_small_copied_bulk_spliced)
+{
+	static char out[1 << 20], in[1 << 20];
+	size_t sent = 0, got = 0;
+	struct rig r;
+	int err;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 13 + i / 4096);
+	rig_init(&r, 0, 0);
+	ck_assert_int_eq(write(r.A, "GET /", 5), 5);
+	ck_assert_int_eq(pump(&r, &err), RELAY_OK);
+	ck_assert_int_eq(drain(r.B, in, sizeof(in)), 5);
+	ck_assert_uint_eq(relay_pipes_pooled() + relay_pipes_in_use(), 0);
+	ck_assert_int_eq(r.d.bulk, 0);
+	for (int round = 0; round < 100000 && got < sizeof(in); round++) {
+		if (sent < sizeof(out)) {
+			ssize_t n = write(r.A, out + sent,
+			                  sizeof(out) - sent < 65536
+			                  ? sizeof(out) - sent : 65536);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		ck_assert_int_eq(pump(&r, &err), RELAY_OK);
+		got += drain(r.B, in + got, sizeof(in) - got);
+	}
+	ck_assert_uint_eq(got, sizeof(in));
+	ck_assert_int_eq(memcmp(in, out, sizeof(in)), 0);
+	ck_assert_uint_ge(relay_pipes_pooled() + relay_pipes_in_use(), 1);
+	ck_assert_int_eq(r.d.bulk, 1);
+	ck_assert_int_eq(write(r.A, "ok", 2), 2);
+	ck_assert_int_eq(pump(&r, &err), RELAY_OK);
+	ck_assert_int_eq(drain(r.B, in, sizeof(in)), 2);
+	ck_assert_int_eq(r.d.bulk, 1);
+	ck_assert_uint_eq(r.d.bytes, 5 + sizeof(in) + 2);
+	rig_free(&r);
+}
+END_TEST
+
 /* The PROXY header is queued; the client's first bytes are already
  * there: one read on the other side gets both, header first, and the
- * header is not counted as payload. */
+ * header is not counted as payload.  That short read emptied the socket,
+ * so the pump stops there: no splice that could only say EAGAIN (it would
+ * take a pipe into the pool). */
 START_TEST(test_header_joined_with_first_bytes)
 {
 	char buf[256];
 	struct rig r;
 	int err;
+	unsigned pooled;
 
 	rig_init(&r, 0, _i);
 	ck_assert_int_eq(relay_queue(&r.d, "PROXY TCP4 x\r\n", 14), 0);
 	ck_assert_int_eq(write(r.A, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	pooled = relay_pipes_pooled();
 	ck_assert_int_eq(pump(&r, &err), RELAY_OK);
+	ck_assert_uint_eq(relay_pipes_pooled(), pooled);
 	ck_assert_int_eq(read(r.B, buf, sizeof(buf)), 14 + 18);
 	ck_assert_int_eq(memcmp(buf, "PROXY TCP4 x\r\nGET / ", 20), 0);
 	ck_assert_uint_eq(r.d.bytes, 18);
@@ -312,6 +360,7 @@ static Suite *suite(void)
 	UNIT_ADD(s, test_fin_by_close);
 	UNIT_ADD_LOOP(s, test_reset, 2);
 	UNIT_ADD(s, test_splice_falls_back_to_copy);
+	UNIT_ADD(s, test_small_copied_bulk_spliced);
 	UNIT_ADD_LOOP(s, test_header_joined_with_first_bytes, 2);
 	UNIT_ADD_LOOP(s, test_header_alone, 2);
 	return s;
