@@ -98,30 +98,38 @@ static size_t drain(int fd, char *buf, size_t cap)
 	return got;
 }
 
+/* len bytes of out written to A in chunks, pumped, and read back at B
+ * into in: every byte arrives, in order. */
+static void transfer(struct rig *r, const char *out, char *in, size_t len,
+                     size_t chunk)
+{
+	size_t sent = 0, got = 0;
+	int err;
+
+	for (int round = 0; round < 100000 && got < len; round++) {
+		if (sent < len) {
+			ssize_t n = write(r->A, out + sent,
+			                  len - sent < chunk ? len - sent : chunk);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		ck_assert_int_eq(pump(r, &err), RELAY_OK);
+		got += drain(r->B, in + got, len - got);
+	}
+	ck_assert_uint_eq(got, len);
+	ck_assert_int_eq(memcmp(in, out, len), 0);
+}
+
 /* 4 MiB through each path, in 16 KiB writes, read back in order. */
 START_TEST(test_every_byte_both_paths)
 {
 	static char out[4 << 20], in[4 << 20];
-	size_t sent = 0, got = 0;
 	struct rig r;
-	int err;
 
 	for (size_t i = 0; i < sizeof(out); i++)
 		out[i] = (char)(i * 7 + i / 4096);
 	rig_init(&r, 0, _i);
-	for (int round = 0; round < 100000 && got < sizeof(in); round++) {
-		if (sent < sizeof(out)) {
-			ssize_t n = write(r.A, out + sent,
-			                  sizeof(out) - sent < 16384
-			                  ? sizeof(out) - sent : 16384);
-			if (n > 0)
-				sent += (size_t)n;
-		}
-		ck_assert_int_eq(pump(&r, &err), RELAY_OK);
-		got += drain(r.B, in + got, sizeof(in) - got);
-	}
-	ck_assert_uint_eq(got, sizeof(in));
-	ck_assert_int_eq(memcmp(in, out, sizeof(in)), 0);
+	transfer(&r, out, in, sizeof(out), 16384);
 	ck_assert_uint_eq(r.d.bytes, sizeof(in));
 	ck_assert_int_eq(r.d.copy, _i);
 	rig_free(&r);
@@ -271,7 +279,6 @@ END_TEST
 START_TEST(test_small_copied_bulk_spliced)
 {
 	static char out[1 << 20], in[1 << 20];
-	size_t sent = 0, got = 0;
 	struct rig r;
 	int err;
 
@@ -283,19 +290,7 @@ START_TEST(test_small_copied_bulk_spliced)
 	ck_assert_int_eq(drain(r.B, in, sizeof(in)), 5);
 	ck_assert_uint_eq(relay_pipes_pooled() + relay_pipes_in_use(), 0);
 	ck_assert_int_eq(r.d.bulk, 0);
-	for (int round = 0; round < 100000 && got < sizeof(in); round++) {
-		if (sent < sizeof(out)) {
-			ssize_t n = write(r.A, out + sent,
-			                  sizeof(out) - sent < 65536
-			                  ? sizeof(out) - sent : 65536);
-			if (n > 0)
-				sent += (size_t)n;
-		}
-		ck_assert_int_eq(pump(&r, &err), RELAY_OK);
-		got += drain(r.B, in + got, sizeof(in) - got);
-	}
-	ck_assert_uint_eq(got, sizeof(in));
-	ck_assert_int_eq(memcmp(in, out, sizeof(in)), 0);
+	transfer(&r, out, in, sizeof(out), 65536);
 	ck_assert_uint_ge(relay_pipes_pooled() + relay_pipes_in_use(), 1);
 	ck_assert_int_eq(r.d.bulk, 1);
 	ck_assert_int_eq(write(r.A, "ok", 2), 2);
