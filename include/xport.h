@@ -12,6 +12,7 @@
 #ifndef FRONTD_XPORT_H
 #define FRONTD_XPORT_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -55,6 +56,14 @@ void xport_init(struct xport *x, int fd);
  * (SO_LINGER 0), telling the peer the connection was cut rather than
  * finished. */
 void xport_close(struct xport *x, int reset);
+
+/* Whether err says the peer cut the connection (rather than the daemon
+ * failing): a reset, a write to a closed peer, a dead path. */
+static inline int xport_errno_is_reset(int err)
+{
+	return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ||
+	       err == ENOTCONN;
+}
 
 static inline int xport_is_raw(const struct xport *x)
 {

@@ -9,12 +9,6 @@
 #include "log.h"
 #include "stats.h"
 
-static int err_is_reset(int err)
-{
-	return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ||
-	       err == ENOTCONN;
-}
-
 /* Whose doing a relay failure was.  A TLS client end that fails with
  * EPROTO broke the protocol (tls_xport.c): a renegotiation attempt, a
  * forged or garbled record.  `error` is kept for what is not a client's
@@ -45,7 +39,7 @@ static void relay_failed(struct conn *c, enum relay_result r, int err,
 		return;
 	}
 	client_side = (r == RELAY_SRC_ERROR) == client_is_src;
-	reset = err_is_reset(err);
+	reset = xport_errno_is_reset(err);
 	/* A transport that knows better than errno (TLS) says what broke;
 	 * that is the client's doing, told at debug level. */
 	t = xport_error(client_side ? &c->cx : &c->bx, err, why_text,

@@ -11,12 +11,6 @@
 
 #include "tls_xport.h"
 
-static int err_is_reset(int err)
-{
-	return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ||
-	       err == ENOTCONN;
-}
-
 /* OpenSSL wants the socket readable or writable: the call is to be made
  * again then.  Returns -1 with errno EAGAIN, *want set. */
 static int again(uint8_t *want, int code)
@@ -171,7 +165,7 @@ enum tls_hs tls_xport_handshake(struct xport *x)
 	x->failed = 1;
 	x->detail = (uint8_t)code;
 	errno = err;
-	if (code == SSL_ERROR_SYSCALL && err_is_reset(err))
+	if (code == SSL_ERROR_SYSCALL && xport_errno_is_reset(err))
 		return TLS_HS_RESET;
 	if ((code == SSL_ERROR_SYSCALL || code == SSL_ERROR_ZERO_RETURN) &&
 	    ERR_peek_error() == 0)
